@@ -1,0 +1,12 @@
+//! # breadcrumb-agent
+//!
+//! The agent loop: model providers, prompts, transcripts and plan dossiers. It drives the
+//! deterministic [`breadcrumb_tools`] and never computes terrain itself. The loop arrives with the
+//! agent-loop issue; for now this crate only re-exports the tools version it was built against.
+#![deny(missing_docs)]
+
+/// Version of the tools crate this agent was built with (recorded in plan provenance).
+#[must_use]
+pub fn tools_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

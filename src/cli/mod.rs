@@ -1,0 +1,62 @@
+//! Command-line types (clap derive) and dispatch. Each command lives in a module of its own and
+//! returns an [`ExitStatus`].
+
+mod site;
+
+use clap::{Parser, Subcommand};
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The command did what was asked (exit 0).
+    Success,
+    /// The command ran but the answer is negative, e.g. a plan failed the check (exit 1).
+    #[allow(dead_code)] // used by `check` and `propose` as they arrive
+    Failure,
+    /// Bad input or an error (exit 2).
+    Error,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        match s {
+            ExitStatus::Success => std::process::ExitCode::SUCCESS,
+            ExitStatus::Failure => std::process::ExitCode::from(1),
+            ExitStatus::Error => std::process::ExitCode::from(2),
+        }
+    }
+}
+
+/// Plan Mars rover drives with a vision-language model; accept only what a deterministic safety
+/// checker passes.
+///
+/// Coordinates are map metres in the DEM's projected CRS (x east, y north); slopes and headings
+/// in degrees (headings clockwise from north).
+#[derive(Debug, Parser)]
+#[command(name = "breadcrumb", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make, inspect and analyse terrain bundles (DEM + ortho image + hazards).
+    #[command(subcommand)]
+    Site(site::SiteCommand),
+}
+
+/// Sets up `tracing` logs on stderr, filtered by `RUST_LOG` (default: warnings only).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Site(cmd) => site::run(cmd),
+    }
+}

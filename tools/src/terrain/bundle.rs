@@ -1,0 +1,119 @@
+//! Terrain bundles: a directory with `dem.tif` and optionally `ortho.tif`, `hazards.geojson` and
+//! `bundle.toml`. `bundle.toml` may name other files (`dem = "DTEEC_....IMG"`), so a HiRISE PDS3
+//! DTM can be used as it comes.
+
+use std::path::{Path, PathBuf};
+
+use gdal::spatial_ref::SpatialRef;
+
+use super::dem::Dem;
+use super::hazards::{load_hazards, Hazard};
+use crate::error::{Result, ToolsError};
+
+/// An opened terrain bundle.
+#[derive(Debug)]
+pub struct Bundle {
+    /// The bundle directory.
+    pub dir: PathBuf,
+    /// `bundle.toml` as read (empty when the bundle has none).
+    pub manifest: toml::Table,
+    /// The elevation model.
+    pub dem: Dem,
+    /// The orbital image, if any (same CRS as the DEM, possibly finer).
+    pub ortho: Option<Dem>,
+    /// Mapped hazards (empty when the bundle has none).
+    pub hazards: Vec<Hazard>,
+}
+
+impl Bundle {
+    /// Opens a bundle directory, checking every layer it has.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Bundle> {
+        let dir = dir.as_ref().to_path_buf();
+        if !dir.is_dir() {
+            return Err(if dir.exists() {
+                ToolsError::Invalid {
+                    path: dir,
+                    reason: "a terrain bundle must be a directory".into(),
+                }
+            } else {
+                ToolsError::Missing { path: dir }
+            });
+        }
+        let manifest_path = dir.join("bundle.toml");
+        let manifest = if manifest_path.exists() {
+            let text = std::fs::read_to_string(&manifest_path)
+                .map_err(|e| ToolsError::io(&manifest_path, e))?;
+            toml::from_str::<toml::Table>(&text).map_err(|e| ToolsError::Invalid {
+                path: manifest_path.clone(),
+                reason: super::toml_error(&text, &e),
+            })?
+        } else {
+            toml::Table::new()
+        };
+        let named = |key: &str, default: &str| -> Result<PathBuf> {
+            match manifest.get(key) {
+                None => Ok(dir.join(default)),
+                Some(toml::Value::String(s)) => Ok(dir.join(s)),
+                Some(other) => Err(ToolsError::Invalid {
+                    path: manifest_path.clone(),
+                    reason: format!("`{key}` must be a file name string, got {other}"),
+                }),
+            }
+        };
+        let dem_path = named("dem", "dem.tif")?;
+        let dem = Dem::open(&dem_path)?;
+        let ortho_path = named("ortho", "ortho.tif")?;
+        let ortho = if ortho_path.exists() {
+            let ortho = Dem::open(&ortho_path)?;
+            check_same_crs(&dem, &ortho)?;
+            Some(ortho)
+        } else if manifest.contains_key("ortho") {
+            return Err(ToolsError::Missing { path: ortho_path });
+        } else {
+            None
+        };
+        let hazards_path = named("hazards", "hazards.geojson")?;
+        let hazards = if hazards_path.exists() || manifest.contains_key("hazards") {
+            load_hazards(&hazards_path)?
+        } else {
+            Vec::new()
+        };
+        Ok(Bundle { dir, manifest, dem, ortho, hazards })
+    }
+
+    /// The bundle's name from `bundle.toml`, or its directory name.
+    #[must_use]
+    pub fn name(&self) -> String {
+        self.manifest.get("name").and_then(toml::Value::as_str).map_or_else(
+            || self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            str::to_owned,
+        )
+    }
+}
+
+/// Both rasters must be in the same CRS (or both have none).
+fn check_same_crs(dem: &Dem, other: &Dem) -> Result<()> {
+    let same = match (dem.crs_wkt().is_empty(), other.crs_wkt().is_empty()) {
+        (true, true) => true,
+        (false, false) => {
+            match (SpatialRef::from_wkt(dem.crs_wkt()), SpatialRef::from_wkt(other.crs_wkt())) {
+                // OSRIsSame also compares datum and ellipsoid *names*, which differ between
+                // tools for the same Mars sphere ("Mars_2000_(Sphere)" vs "unknown"), so two
+                // layers whose PROJ definitions agree are the same CRS for our purposes.
+                (Ok(a), Ok(b)) => {
+                    a == b || matches!((a.to_proj4(), b.to_proj4()), (Ok(pa), Ok(pb)) if pa == pb)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(ToolsError::CrsMismatch {
+            dem: dem.path().to_path_buf(),
+            other: other.path().to_path_buf(),
+        })
+    }
+}

@@ -1,0 +1,319 @@
+//! A DEM (or any single-band raster) read through GDAL in windows, with a small LRU cache of
+//! fixed-size tiles.
+//!
+//! Why tiles: local questions (the slope under a rover, the cells along a segment) touch a few
+//! hundred cells, while real HiRISE mosaics are gigabytes. Every read goes through 256 x 256
+//! tiles aligned to the raster origin; at most [`Dem::DEFAULT_CACHE_TILES`] are kept, so memory
+//! stays bounded (64 tiles x 256 KiB = 16 MiB) whatever the raster's size.
+//!
+//! No-data cells (the band's no-data value, or NaN) come back as NaN: unknown terrain, never
+//! flat terrain.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use gdal::Dataset;
+use lru::LruCache;
+
+use super::grid::{GeoTransform, Grid};
+use crate::error::{Result, ToolsError};
+
+/// Side of a cache tile, in cells.
+pub const TILE: usize = 256;
+
+/// One cached tile: `TILE * TILE` cells (short at the raster's right and bottom edges).
+struct Tile {
+    width: usize,
+    data: Vec<f32>,
+}
+
+struct Inner {
+    dataset: Dataset,
+    cache: LruCache<(usize, usize), Arc<Tile>>,
+}
+
+/// A raster opened for windowed reading.
+pub struct Dem {
+    path: PathBuf,
+    width: usize,
+    height: usize,
+    transform: GeoTransform,
+    nodata: Option<f64>,
+    crs_wkt: String,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Dem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dem")
+            .field("path", &self.path)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("transform", &self.transform)
+            .field("nodata", &self.nodata)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dem {
+    /// Tiles kept in memory by default.
+    pub const DEFAULT_CACHE_TILES: usize = 64;
+
+    /// Opens a raster for reading (any GDAL format: GeoTIFF, PDS3 `.IMG`, JP2, COG, ...).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with_cache(path, Self::DEFAULT_CACHE_TILES)
+    }
+
+    /// Opens a raster keeping at most `cache_tiles` tiles (at least one) in memory.
+    pub fn open_with_cache(path: impl AsRef<Path>, cache_tiles: usize) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let is_virtual = path.to_string_lossy().starts_with("/vsi");
+        if !is_virtual && !path.exists() {
+            return Err(ToolsError::Missing { path });
+        }
+        let dataset = Dataset::open(&path).map_err(|e| ToolsError::raster(&path, &e))?;
+        let (width, height) = dataset.raster_size();
+        if dataset.raster_count() < 1 || width == 0 || height == 0 {
+            return Err(ToolsError::Invalid { path, reason: "raster has no cells".into() });
+        }
+        let gt = dataset
+            .geo_transform()
+            .map_err(|_| ToolsError::NoGeoTransform { path: path.clone() })?;
+        if gt == [0.0, 1.0, 0.0, 0.0, 0.0, 1.0] {
+            return Err(ToolsError::NoGeoTransform { path });
+        }
+        let transform = GeoTransform::from_gdal(gt)
+            .ok_or(ToolsError::Rotated { path: path.clone(), transform: gt })?;
+        let nodata =
+            dataset.rasterband(1).map_err(|e| ToolsError::raster(&path, &e))?.no_data_value();
+        let crs_wkt = dataset.projection();
+        let cap = NonZeroUsize::new(cache_tiles.max(1)).unwrap_or(NonZeroUsize::MIN);
+        Ok(Dem {
+            path,
+            width,
+            height,
+            transform,
+            nodata,
+            crs_wkt,
+            inner: Mutex::new(Inner { dataset, cache: LruCache::new(cap) }),
+        })
+    }
+
+    /// The file this raster was opened from.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Columns and rows.
+    #[must_use]
+    pub fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    /// Placement on the map.
+    #[must_use]
+    pub fn transform(&self) -> GeoTransform {
+        self.transform
+    }
+
+    /// The band's no-data value, if any.
+    #[must_use]
+    pub fn nodata(&self) -> Option<f64> {
+        self.nodata
+    }
+
+    /// The CRS as WKT (empty when the raster has none).
+    #[must_use]
+    pub fn crs_wkt(&self) -> &str {
+        &self.crs_wkt
+    }
+
+    /// Map extent `(xmin, ymin, xmax, ymax)`.
+    #[must_use]
+    pub fn extent(&self) -> (f64, f64, f64, f64) {
+        let t = self.transform;
+        let xa = t.x0;
+        let xb = t.x0 + self.width as f64 * t.dx;
+        let ya = t.y0;
+        let yb = t.y0 + self.height as f64 * t.dy;
+        (xa.min(xb), ya.min(yb), xa.max(xb), ya.max(yb))
+    }
+
+    /// Tiles currently cached (for tests and memory accounting).
+    #[must_use]
+    pub fn cached_tiles(&self) -> usize {
+        self.lock().cache.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the cache inconsistent (tiles are
+        // immutable and inserted whole), so a poisoned lock is safe to keep using.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn tile(&self, tx: usize, ty: usize) -> Result<Arc<Tile>> {
+        let mut inner = self.lock();
+        if let Some(t) = inner.cache.get(&(tx, ty)) {
+            return Ok(Arc::clone(t));
+        }
+        let col0 = tx * TILE;
+        let row0 = ty * TILE;
+        let w = TILE.min(self.width - col0);
+        let h = TILE.min(self.height - row0);
+        let band = inner.dataset.rasterband(1).map_err(|e| ToolsError::raster(&self.path, &e))?;
+        let mut data = vec![0f32; w * h];
+        band.read_into_slice::<f32>(
+            (col0 as isize, row0 as isize),
+            (w, h),
+            (w, h),
+            &mut data,
+            None,
+        )
+        .map_err(|e| ToolsError::raster(&self.path, &e))?;
+        if let Some(nd) = self.nodata {
+            let nd32 = nd as f32;
+            for v in &mut data {
+                if *v == nd32 || f64::from(*v) == nd {
+                    *v = f32::NAN;
+                }
+            }
+        }
+        for v in &mut data {
+            if !v.is_finite() {
+                *v = f32::NAN;
+            }
+        }
+        let tile = Arc::new(Tile { width: w, data });
+        inner.cache.put((tx, ty), Arc::clone(&tile));
+        Ok(tile)
+    }
+
+    /// The value of cell `(col, row)`: `Ok(None)` for no-data or a cell off the raster.
+    pub fn cell(&self, col: i64, row: i64) -> Result<Option<f32>> {
+        if col < 0 || row < 0 || col as usize >= self.width || row as usize >= self.height {
+            return Ok(None);
+        }
+        let (col, row) = (col as usize, row as usize);
+        let tile = self.tile(col / TILE, row / TILE)?;
+        let v = tile.data[(row % TILE) * tile.width + col % TILE];
+        Ok((!v.is_nan()).then_some(v))
+    }
+
+    /// Reads the window of `width x height` cells whose top-left cell is `(col0, row0)`.
+    /// The window may extend past the raster: cells outside are NaN (unknown).
+    pub fn window(&self, col0: i64, row0: i64, width: usize, height: usize) -> Result<Grid> {
+        let mut grid = Grid::filled(width, height, f32::NAN, self.transform.shifted(col0, row0));
+        let c_lo = col0.max(0);
+        let r_lo = row0.max(0);
+        let c_hi = (col0 + width as i64).min(self.width as i64);
+        let r_hi = (row0 + height as i64).min(self.height as i64);
+        if c_lo >= c_hi || r_lo >= r_hi {
+            return Ok(grid);
+        }
+        let (c_lo, r_lo, c_hi, r_hi) = (c_lo as usize, r_lo as usize, c_hi as usize, r_hi as usize);
+        for ty in r_lo / TILE..=(r_hi - 1) / TILE {
+            for tx in c_lo / TILE..=(c_hi - 1) / TILE {
+                let tile = self.tile(tx, ty)?;
+                let tr0 = (ty * TILE).max(r_lo);
+                let tr1 = (ty * TILE + TILE).min(r_hi);
+                let tc0 = (tx * TILE).max(c_lo);
+                let tc1 = (tx * TILE + TILE).min(c_hi);
+                for r in tr0..tr1 {
+                    let src = (r - ty * TILE) * tile.width;
+                    let dst = (r as i64 - row0) as usize * width;
+                    for c in tc0..tc1 {
+                        grid.data[dst + (c as i64 - col0) as usize] =
+                            tile.data[src + c - tx * TILE];
+                    }
+                }
+            }
+        }
+        Ok(grid)
+    }
+
+    /// Reads the window of whole cells covering the map rectangle `[xmin, xmax] x [ymin, ymax]`
+    /// plus `pad` cells on every side.
+    pub fn window_around(
+        &self,
+        xmin: f64,
+        ymin: f64,
+        xmax: f64,
+        ymax: f64,
+        pad: usize,
+    ) -> Result<Grid> {
+        if ![xmin, ymin, xmax, ymax].iter().all(|v| v.is_finite()) || xmin > xmax || ymin > ymax {
+            return Err(ToolsError::Argument(format!(
+                "bad map rectangle [{xmin}, {xmax}] x [{ymin}, {ymax}]"
+            )));
+        }
+        let (ca, ra) = self.transform.to_cell(xmin, ymax);
+        let (cb, rb) = self.transform.to_cell(xmax, ymin);
+        let (c0, c1) = (ca.min(cb).floor(), ca.max(cb).ceil());
+        let (r0, r1) = (ra.min(rb).floor(), ra.max(rb).ceil());
+        // Refuse windows far larger than any local question needs instead of allocating them.
+        let limit = 1.0e8;
+        let (w, h) = (c1 - c0 + 2.0 * pad as f64, r1 - r0 + 2.0 * pad as f64);
+        if w * h > limit {
+            return Err(ToolsError::Argument(format!("window of {w} x {h} cells is too large")));
+        }
+        let pad = pad as i64;
+        self.window(c0 as i64 - pad, r0 as i64 - pad, w.max(1.0) as usize, h.max(1.0) as usize)
+    }
+
+    /// Reads the whole raster. Only for rasters known to be small (fixtures, synthetic sites);
+    /// anything that must scale uses [`Dem::window`].
+    pub fn read_all(&self) -> Result<Grid> {
+        self.window(0, 0, self.width, self.height)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::terrain::raster_io::write_f32_geotiff;
+
+    fn write_test_dem(dir: &Path, w: usize, h: usize) -> PathBuf {
+        let t = GeoTransform { x0: 1000.0, y0: 5000.0, dx: 2.0, dy: -2.0 };
+        let mut g =
+            Grid::from_fn(w, h, t, |x, y| ((x - 1000.0) * 0.1 + (5000.0 - y) * 0.01) as f32);
+        g.set(5, 7, f32::NAN);
+        let p = dir.join("dem.tif");
+        write_f32_geotiff(&p, &g, "", -32767.0).unwrap();
+        p
+    }
+
+    #[test]
+    fn windows_match_cells_across_tile_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_test_dem(dir.path(), 600, 300);
+        let dem = Dem::open_with_cache(&p, 2).unwrap();
+        assert_eq!(dem.size(), (600, 300));
+        let w = dem.window(250, 250, 20, 20).unwrap();
+        for r in 0..20 {
+            for c in 0..20 {
+                let want = dem.cell(250 + c, 250 + r).unwrap();
+                assert_eq!(w.get(c, r), want);
+            }
+        }
+        assert!(dem.cached_tiles() <= 2, "cache must stay bounded");
+        assert_eq!(dem.cell(5, 7).unwrap(), None, "no-data is unknown, not a value");
+        assert_eq!(dem.cell(-1, 0).unwrap(), None);
+        let off = dem.window(-5, -5, 10, 10).unwrap();
+        assert_eq!(off.get(0, 0), None);
+        assert!(off.get(6, 6).is_some());
+    }
+
+    #[test]
+    fn missing_and_corrupt_files_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.tif");
+        let e = Dem::open(&missing).unwrap_err().to_string();
+        assert!(e.contains("nope.tif") && e.contains("no such file"), "{e}");
+        let corrupt = dir.path().join("corrupt.tif");
+        std::fs::write(&corrupt, b"II*\0garbage that is not a tiff").unwrap();
+        let e = Dem::open(&corrupt).unwrap_err().to_string();
+        assert!(e.contains("corrupt.tif") && e.contains("cannot read raster"), "{e}");
+    }
+}

@@ -1,0 +1,156 @@
+//! Rover profiles: the dimensions and limits the safety checker enforces, read from
+//! `fixtures/rovers/<name>.toml`. Every number carries its source in the TOML (see ROVER.md).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, ToolsError};
+
+/// Body and wheel dimensions, metres.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dimensions {
+    /// Body length, arm excluded.
+    pub length_m: f64,
+    /// Body width.
+    pub width_m: f64,
+    /// Height.
+    pub height_m: f64,
+    /// Wheel diameter.
+    pub wheel_diameter_m: f64,
+    /// Front-to-rear axle distance.
+    pub wheelbase_m: f64,
+    /// Distance between left and right wheel centres.
+    pub track_m: f64,
+    /// Belly-pan clearance above the wheel plane.
+    pub belly_clearance_m: f64,
+}
+
+/// The rectangle under the rover that analysis samples, metres from the rover centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Footprint {
+    /// Half of the length along the heading.
+    pub half_length_m: f64,
+    /// Half of the width across the heading.
+    pub half_width_m: f64,
+}
+
+/// Limits the checker enforces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Tilt the checker accepts (the drivers' limit minus a margin for DEM error), degrees.
+    pub max_tilt_deg: f64,
+    /// Drivers' hard limit, degrees (informational; `max_tilt_deg` is enforced).
+    pub hard_tilt_deg: f64,
+    /// Largest step / rock height a wheel may climb, metres.
+    pub max_step_m: f64,
+    /// Largest height of ground above the wheel plane under the body, metres.
+    pub max_belly_obstacle_m: f64,
+    /// Largest distance between consecutive waypoints, metres.
+    pub max_waypoint_spacing_m: f64,
+    /// Default drive budget per sol, metres.
+    pub drive_budget_m: f64,
+}
+
+/// Safety margins, metres.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Margins {
+    /// Added to half the rover width around mapped hazards and keep-out zones.
+    pub hazard_margin_m: f64,
+    /// How far the first waypoint may be from the sol's start.
+    pub start_tolerance_m: f64,
+}
+
+/// A rover profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoverProfile {
+    /// Short name (`perseverance`).
+    pub name: String,
+    /// What this profile is and where its numbers come from.
+    pub description: String,
+    /// Body and wheels.
+    pub dimensions: Dimensions,
+    /// Footprint sampled under the rover.
+    pub footprint: Footprint,
+    /// Enforced limits.
+    pub limits: Limits,
+    /// Safety margins.
+    pub margins: Margins,
+    /// Source of each number, keyed by field (free text, kept for people).
+    #[serde(default)]
+    pub sources: toml::Table,
+}
+
+impl RoverProfile {
+    /// Reads and validates a profile from a TOML file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ToolsError::Missing { path: path.to_path_buf() },
+            _ => ToolsError::io(path, e),
+        })?;
+        let profile: RoverProfile = toml::from_str(&text).map_err(|e| ToolsError::Invalid {
+            path: path.to_path_buf(),
+            reason: crate::terrain::toml_error(&text, &e),
+        })?;
+        profile
+            .validate()
+            .map_err(|reason| ToolsError::Invalid { path: path.to_path_buf(), reason })?;
+        Ok(profile)
+    }
+
+    /// Hazard buffer: half the rover width plus the hazard margin (ROVER.md: 1.85 m).
+    #[must_use]
+    pub fn hazard_buffer_m(&self) -> f64 {
+        self.footprint.half_width_m + self.margins.hazard_margin_m
+    }
+
+    /// Checks that every number is finite and in a sensible range.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let positive = [
+            ("dimensions.length_m", self.dimensions.length_m),
+            ("dimensions.width_m", self.dimensions.width_m),
+            ("dimensions.wheel_diameter_m", self.dimensions.wheel_diameter_m),
+            ("dimensions.belly_clearance_m", self.dimensions.belly_clearance_m),
+            ("footprint.half_length_m", self.footprint.half_length_m),
+            ("footprint.half_width_m", self.footprint.half_width_m),
+            ("limits.max_step_m", self.limits.max_step_m),
+            ("limits.max_belly_obstacle_m", self.limits.max_belly_obstacle_m),
+            ("limits.max_waypoint_spacing_m", self.limits.max_waypoint_spacing_m),
+            ("limits.drive_budget_m", self.limits.drive_budget_m),
+        ];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("{name} must be a positive number, got {v}"));
+            }
+        }
+        let non_negative = [
+            ("margins.hazard_margin_m", self.margins.hazard_margin_m),
+            ("margins.start_tolerance_m", self.margins.start_tolerance_m),
+        ];
+        for (name, v) in non_negative {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} must be zero or positive, got {v}"));
+            }
+        }
+        for (name, v) in [
+            ("limits.max_tilt_deg", self.limits.max_tilt_deg),
+            ("limits.hard_tilt_deg", self.limits.hard_tilt_deg),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v < 90.0) {
+                return Err(format!("{name} must be between 0 and 90 degrees, got {v}"));
+            }
+        }
+        if self.limits.max_tilt_deg > self.limits.hard_tilt_deg {
+            return Err(format!(
+                "limits.max_tilt_deg ({}) exceeds limits.hard_tilt_deg ({})",
+                self.limits.max_tilt_deg, self.limits.hard_tilt_deg
+            ));
+        }
+        Ok(())
+    }
+}
