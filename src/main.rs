@@ -13,18 +13,8 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(status) => status.into(),
         Err(err) => {
-            // One line: what is wrong, with its causes joined, so scripts and people both read it.
-            let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
-            let mut line = String::from("error: ");
-            for (i, part) in chain.iter().enumerate() {
-                if i > 0 && !chain[i - 1].contains(part.as_str()) {
-                    line.push_str(": ");
-                    line.push_str(part);
-                } else if i == 0 {
-                    line.push_str(part);
-                }
-            }
-            eprintln!("{}", line.replace('\n', " "));
+            // One line (causes joined by `: `) so that scripts and people both read it.
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
             cli::ExitStatus::Error.into()
         }
     }

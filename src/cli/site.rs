@@ -2,17 +2,73 @@
 
 use std::path::PathBuf;
 
-use breadcrumb_tools::terrain::{Bundle, HazardClass};
+use anyhow::{bail, Context};
+use breadcrumb_tools::analysis::slope::write_slope_raster;
+use breadcrumb_tools::synth::{generate, write_site, SynthParams};
+use breadcrumb_tools::terrain::{Bundle, Dem, HazardClass};
 use clap::{Args, Subcommand};
 
 use super::ExitStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
+    /// Synthesise a Mars site: DEM, HiRISE-like ortho image, ground-truth hazards, bundle.toml.
+    ///
+    /// Craters follow a size-frequency power law with fresh simple-crater shapes, rocks the
+    /// Golombek rock-abundance model, plus sand ripple fields, outcrop scarps and a regional
+    /// slope (models and sources in ROVER.md). The same arguments always give byte-identical
+    /// files.
+    ///
+    /// Example: breadcrumb site synth --seed 7 --size 512 --res 1.0 out/site
+    Synth(SynthArgs),
+    /// Write the slope map of a DEM (degrees, Horn's method as `gdaldem slope`) as a GeoTIFF.
+    ///
+    /// The output has the DEM's grid, CRS and a no-data value of -9999 (edge cells and cells
+    /// next to no-data are no-data, as in `gdaldem slope`), ready to open in QGIS.
+    ///
+    /// Example: breadcrumb site slope out/site/dem.tif -o out/site/slope.tif
+    Slope(SlopeArgs),
     /// Summarise a terrain bundle: grid, CRS, extent, layers, hazards by class.
     ///
     /// Example: breadcrumb site info fixtures/sites/plains
     Info(InfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Random seed; the same seed and options give byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// DEM width and height in cells (16 to 8192).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    size: u32,
+    /// DEM cell size in metres (the ortho image is twice as fine).
+    #[arg(long, default_value_t = 1.0, value_parser = positive_metres)]
+    res: f64,
+    /// Kind of site: mixed, plains, crater-field, ripple-slope, crater-rim.
+    #[arg(long, default_value = "mixed")]
+    preset: String,
+    /// Read all generator parameters from a TOML file (e.g. a bundle.toml's [params]) instead
+    /// of a preset; --seed, --size and --res are then ignored.
+    #[arg(long, value_name = "FILE")]
+    params: Option<PathBuf>,
+    /// Replace an existing bundle in OUT.
+    #[arg(long)]
+    force: bool,
+    /// Output bundle directory (created if missing).
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SlopeArgs {
+    /// Input DEM (any raster GDAL reads: GeoTIFF, HiRISE PDS3 .IMG, ...).
+    dem: PathBuf,
+    /// Output GeoTIFF.
+    #[arg(short, long, value_name = "OUT.tif")]
+    out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -24,10 +80,87 @@ pub struct InfoArgs {
     json: bool,
 }
 
+fn positive_metres(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() && v > 0.0 && v <= 1000.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be a positive number of metres (at most 1000)"))
+    }
+}
+
 pub fn run(cmd: SiteCommand) -> anyhow::Result<ExitStatus> {
     match cmd {
+        SiteCommand::Synth(a) => synth(&a),
+        SiteCommand::Slope(a) => slope(&a),
         SiteCommand::Info(a) => info(&a),
     }
+}
+
+fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
+    let params = match &a.params {
+        Some(path) => load_params(path)?,
+        None => SynthParams::preset(&a.preset, a.seed, a.size as usize, a.res)?,
+    };
+    if a.out.exists() && !a.out.is_dir() {
+        bail!("{}: exists and is not a directory", a.out.display());
+    }
+    if a.out.join("dem.tif").exists() && !a.force {
+        bail!("{}: already holds a bundle (dem.tif); pass --force to replace it", a.out.display());
+    }
+    let started = std::time::Instant::now();
+    let site = generate(&params)?;
+    write_site(&site, &params, &a.out)?;
+    let bundle = Bundle::open(&a.out).context("re-reading the bundle just written")?;
+    println!(
+        "synthesised {} site (seed {}) in {:.2} s -> {}",
+        params.preset,
+        params.seed,
+        started.elapsed().as_secs_f64(),
+        a.out.display()
+    );
+    print_bundle(&bundle);
+    Ok(ExitStatus::Success)
+}
+
+/// Reads generator parameters from a synthetic bundle's `bundle.toml` (its `[params]`) or from
+/// a bare parameter file.
+fn load_params(path: &std::path::Path) -> anyhow::Result<SynthParams> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    if let Ok(manifest) = breadcrumb_tools::synth::manifest::from_toml(&text) {
+        return Ok(manifest.params);
+    }
+    toml::from_str::<SynthParams>(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message().replace('\n', " ")))
+}
+
+fn slope(a: &SlopeArgs) -> anyhow::Result<ExitStatus> {
+    if a.out.is_dir() {
+        bail!("{}: is a directory; give the output file name, e.g. slope.tif", a.out.display());
+    }
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            bail!("{}: directory does not exist", parent.display());
+        }
+    }
+    let dem = Dem::open(&a.dem)?;
+    let summary = write_slope_raster(&dem, &a.out)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        let (w, h) = dem.size();
+        println!("slope of {} ({w} x {h} cells) -> {}", a.dem.display(), a.out.display());
+        let deg = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
+        println!(
+            "valid cells {}; slope min {} / median {} / p99 {} / max {} deg",
+            summary.valid_cells,
+            deg(summary.min_deg),
+            deg(summary.median_deg),
+            deg(summary.p99_deg),
+            deg(summary.max_deg)
+        );
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn info(a: &InfoArgs) -> anyhow::Result<ExitStatus> {

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+mod analysis;
 mod bundle;
+mod fixtures;
 
 /// A directory of `../shared/realdata/`. Tests that need real Mars data fail loudly when it is
 /// missing: they never skip.
