@@ -104,3 +104,91 @@ fn info_summarises_the_real_gale_bundle() {
     assert!(text.contains("348 x 337 cells at 1 x 1 m"), "{text}");
     assert!(text.contains("696 x 674 px at 0.5 m"), "{text}");
 }
+
+/// A GeoJSON file of LineStrings in `dir`.
+fn routes_file(dir: &Path, routes: &[&[(f64, f64)]]) -> String {
+    let features: Vec<String> = routes
+        .iter()
+        .map(|r| {
+            let coords: Vec<String> = r.iter().map(|(x, y)| format!("[{x}, {y}]")).collect();
+            format!(
+                r#"{{"type": "Feature", "properties": {{}}, "geometry": {{"type": "LineString", "coordinates": [{}]}}}}"#,
+                coords.join(", ")
+            )
+        })
+        .collect();
+    let path = dir.join("routes.geojson");
+    std::fs::write(
+        &path,
+        format!(r#"{{"type": "FeatureCollection", "features": [{}]}}"#, features.join(",\n")),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn check_passes_the_real_gale_drives_and_refuses_the_steep_crop() {
+    let o = breadcrumb(&["check", "--help"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("Example: breadcrumb check"),
+        "{}",
+        stdout(&o)
+    );
+    let gale = realdata("gale-marias-pass");
+    let drives = format!("{gale}/drives.geojson");
+    let o = breadcrumb(&["check", "--site", &gale, "--rover", "perseverance", "--route", &drives]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("22 of 22 pass"), "{}", stdout(&o));
+    let o = breadcrumb(&[
+        "check",
+        "--site",
+        &gale,
+        "--rover",
+        "perseverance",
+        "--route",
+        &drives,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(22));
+    assert_eq!(v[0]["verdict"]["pass"], true);
+    // Across the steep HiRISE crop (local frame): refused on tilt, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let routes = routes_file(dir.path(), &[&[(35.0, 5.0), (35.0, 60.0), (35.0, 116.0)]]);
+    let crop = realdata("hirise-steep-crop");
+    let o = breadcrumb(&["check", "--site", &crop, "--rover", "perseverance", "--route", &routes]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("FAIL tilt"), "{}", stdout(&o));
+}
+
+#[test]
+fn check_a_plan_against_a_sol_and_name_bad_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let sol = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sols/plains-02-keepout.toml");
+    let sol = sol.to_string_lossy().into_owned();
+    // Straight through the keep-out zone.
+    let plan = dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"waypoints": [{"x": -130, "y": 1090664}, {"x": -50, "y": 1090654},
+                          {"x": 30, "y": 1090644}, {"x": 110, "y": 1090634}]}"#,
+    )
+    .unwrap();
+    let plan = plan.to_string_lossy().into_owned();
+    let o = breadcrumb(&["check", "--sol", &sol, &plan]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("keep_out"), "{}", stdout(&o));
+    let o = breadcrumb(&["check", "--sol", &sol, &plan, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON verdict");
+    assert_eq!(v["pass"], false);
+    assert!(v["violations"].as_array().unwrap().iter().any(|x| x["rule"] == "keep_out"));
+    // The same inputs give the same bytes.
+    assert_eq!(breadcrumb(&["check", "--sol", &sol, &plan, "--json"]).stdout, o.stdout);
+    // A malformed plan: one line naming the line and column, exit 2.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"waypoints\": [\n  {\"x\": 1, \"y\": }\n]}").unwrap();
+    let o = breadcrumb(&["check", "--sol", &sol, &bad.to_string_lossy()]);
+    assert_one_line_error(&o, "line 2, column 17");
+    let o = breadcrumb(&["check", "--sol", &sol]);
+    assert_one_line_error(&o, "--sol SOL.toml PLAN.json");
+}

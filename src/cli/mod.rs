@@ -1,6 +1,7 @@
 //! Command-line types (clap derive) and dispatch. Each command lives in a module of its own and
 //! returns an [`ExitStatus`].
 
+mod check;
 mod site;
 
 use clap::{Parser, Subcommand};
@@ -11,7 +12,6 @@ pub enum ExitStatus {
     /// The command did what was asked (exit 0).
     Success,
     /// The command ran but the answer is negative, e.g. a plan failed the check (exit 1).
-    #[allow(dead_code)] // used by `check` and `propose` as they arrive
     Failure,
     /// Bad input or an error (exit 2).
     Error,
@@ -44,6 +44,7 @@ enum Command {
     /// Make, inspect and analyse terrain bundles (DEM + ortho image + hazards).
     #[command(subcommand)]
     Site(site::SiteCommand),
+    Check(check::CheckArgs),
 }
 
 /// Sets up `tracing` logs on stderr, filtered by `RUST_LOG` (default: warnings only).
@@ -58,5 +59,6 @@ pub fn init_logging() {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Site(cmd) => site::run(cmd),
+        Command::Check(args) => check::run(&args),
     }
 }

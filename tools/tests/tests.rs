@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 mod analysis;
 mod bundle;
+mod checker;
 mod fixtures;
 
 /// A directory of `../shared/realdata/`. Tests that need real Mars data fail loudly when it is
