@@ -5,6 +5,14 @@
 //! agent-loop issue; for now this crate only re-exports the tools version it was built against.
 #![deny(missing_docs)]
 
+pub mod models;
+pub mod prompt;
+pub mod provider;
+pub mod reference;
+pub mod replay;
+pub mod session;
+pub mod transcript;
+
 /// Version of the tools crate this agent was built with (recorded in plan provenance).
 #[must_use]
 pub fn tools_version() -> &'static str {

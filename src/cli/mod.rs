@@ -2,7 +2,15 @@
 //! returns an [`ExitStatus`].
 
 mod check;
+mod models;
+mod plan;
+mod propose;
+mod render;
+mod show;
 mod site;
+mod sol;
+mod tiles;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +53,18 @@ enum Command {
     #[command(subcommand)]
     Site(site::SiteCommand),
     Check(check::CheckArgs),
+    Models(models::ModelsArgs),
+    Plan(plan::PlanArgs),
+    Propose(propose::ProposeArgs),
+    Show(show::ShowArgs),
+    /// Make sols (planning problems), e.g. from real drives.
+    #[command(subcommand)]
+    Sol(sol::SolCommand),
+    /// The tools a model can call: print their schemas, or call one by hand.
+    #[command(subcommand)]
+    Tools(tools::ToolsCommand),
+    Tiles(tiles::TilesArgs),
+    Render(render::RenderArgs),
 }
 
 /// Sets up `tracing` logs on stderr, filtered by `RUST_LOG` (default: warnings only).
@@ -60,5 +80,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Site(cmd) => site::run(cmd),
         Command::Check(args) => check::run(&args),
+        Command::Models(args) => models::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Propose(args) => propose::run(&args),
+        Command::Show(args) => show::run(&args),
+        Command::Sol(cmd) => sol::run(cmd),
+        Command::Tools(cmd) => tools::run(cmd),
+        Command::Tiles(args) => tiles::run(&args),
+        Command::Render(args) => render::run(&args),
     }
 }

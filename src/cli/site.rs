@@ -1,9 +1,11 @@
-//! `breadcrumb site ...`: synthesise a site, write a slope map, summarise a bundle.
+//! `breadcrumb site ...`: synthesise a site, import real terrain, write a slope map, summarise
+//! a bundle.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use breadcrumb_tools::analysis::slope::write_slope_raster;
+use breadcrumb_tools::import::{import_bundle, ImportOptions};
 use breadcrumb_tools::synth::{generate, write_site, SynthParams};
 use breadcrumb_tools::terrain::{Bundle, Dem, HazardClass};
 use clap::{Args, Subcommand};
@@ -32,6 +34,42 @@ pub enum SiteCommand {
     ///
     /// Example: breadcrumb site info fixtures/sites/plains
     Info(InfoArgs),
+    /// Import real terrain into a bundle: a DEM, optionally an ortho image and mapped hazards.
+    ///
+    /// Reads any raster GDAL reads: GeoTIFF, a HiRISE PDS3 .IMG DTM, a JP2 image, a COG by URL
+    /// (/vsicurl/https://...). The DEM must be in a projected CRS in metres; it is written as a
+    /// tiled, compressed Float32 dem.tif keeping its grid and no-data value. An ortho in the
+    /// DEM's CRS is copied; one in another CRS is warped into the DEM's CRS (bilinear) on a grid
+    /// aligned with the DEM's cells at its own resolution, clipped to the DEM. Hazards are
+    /// checked and copied. bundle.toml records every source. The bundle is written beside OUT
+    /// and renamed into place when complete: a failure leaves nothing behind.
+    ///
+    /// Example: breadcrumb site import DTEEC_042252_1930_042753_1930_A01.IMG --ortho
+    /// ESP_042252_1930_RED.JP2 fixtures/sites/marias-pass
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The DEM: a raster file or GDAL path (e.g. /vsicurl/https://host/dem.tif), elevations in
+    /// metres, in a projected CRS in metres.
+    #[arg(value_name = "DEM")]
+    dem: PathBuf,
+    /// An orbital image of the same ground (any CRS; warped into the DEM's when it differs).
+    #[arg(long, value_name = "IMG")]
+    ortho: Option<PathBuf>,
+    /// Mapped hazards: GeoJSON polygons with a `class` property, in the DEM's map metres.
+    #[arg(long, value_name = "GEOJSON")]
+    hazards: Option<PathBuf>,
+    /// The bundle's name in bundle.toml (default: OUT_DIR's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Replace OUT_DIR if it exists and is not empty.
+    #[arg(long)]
+    force: bool,
+    /// Output bundle directory.
+    #[arg(value_name = "OUT_DIR")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +132,39 @@ pub fn run(cmd: SiteCommand) -> anyhow::Result<ExitStatus> {
         SiteCommand::Synth(a) => synth(&a),
         SiteCommand::Slope(a) => slope(&a),
         SiteCommand::Info(a) => info(&a),
+        SiteCommand::Import(a) => import(&a),
     }
+}
+
+fn import(a: &ImportArgs) -> anyhow::Result<ExitStatus> {
+    breadcrumb_tools::import::gdal_messages_to_tracing();
+    let started = std::time::Instant::now();
+    let report = import_bundle(&ImportOptions {
+        dem: a.dem.clone(),
+        ortho: a.ortho.clone(),
+        hazards: a.hazards.clone(),
+        out_dir: a.out.clone(),
+        force: a.force,
+        name: a.name.clone(),
+    })?;
+    let bundle = Bundle::open(&report.out_dir).context("re-reading the bundle just written")?;
+    println!(
+        "imported {} in {:.2} s -> {}",
+        a.dem.display(),
+        started.elapsed().as_secs_f64(),
+        report.out_dir.display()
+    );
+    print_bundle(&bundle);
+    if let Some(o) = &report.ortho {
+        println!(
+            "import   ortho {} from {} x {} px in {}",
+            o.method.as_str(),
+            o.source_size.0,
+            o.source_size.1,
+            o.source_proj4
+        );
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {

@@ -8,16 +8,30 @@
 //!   rover tilt from a plane fitted under the footprint.
 //! - [`checker`]: the safety checker: every rule, a dense footprint walk, deterministic
 //!   verdicts.
+//! - [`import`]: real terrain (any GDAL raster, local or by URL) into a bundle; the ortho
+//!   warped into the DEM's CRS when they differ.
+//! - [`cost`]: the planner's traversal cost grid (infinite where the checker could refuse),
+//!   and the cost of any polyline.
+//! - [`planner`]: the baseline planner: A* on the cost grid, simplified into waypoints that
+//!   pass the checker, or a refusal naming the constraint that walls the goal off.
 //! - [`synth`]: synthetic Mars sites from published crater, rock and bedform models.
+//! - [`tiles`]: PNG views of the map with labelled grid lines in map metres, for the model;
+//!   [`render`]: a checked plan's route and violations over image and slope, side by side.
 //!
 //! Units everywhere: map metres (x east, y north, the DEM's projected CRS), elevations in metres,
 //! angles in degrees, headings clockwise from north.
 #![deny(missing_docs)]
 
 pub mod analysis;
+pub mod api;
 pub mod checker;
+pub mod cost;
 pub mod error;
+pub mod import;
+pub mod planner;
+pub mod render;
 pub mod synth;
 pub mod terrain;
+pub mod tiles;
 
 pub use error::{Result, ToolsError};

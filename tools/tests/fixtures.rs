@@ -196,8 +196,11 @@ fn jezero_sols_reproduce_the_first_ai_planned_drives() {
         let d = (z.0 - a.0).hypot(z.1 - a.1);
         assert!((d - length).abs() < 0.2, "{id}: real drive {d:.2} m start to end");
         let s = &l.sol;
+        // 1709's start is moved 1.4 m off the real one: on this synthetic terrain a 0.42 m
+        // rock lies under the rover there at every heading (see the sol's comment).
+        let start_tolerance = if sol_no == 1709 { 1.5 } else { 0.5 };
         assert!(
-            (s.start.x - a.0).hypot(s.start.y - a.1) < 0.5,
+            (s.start.x - a.0).hypot(s.start.y - a.1) < start_tolerance,
             "{id}: start differs from the real drive"
         );
         assert!(

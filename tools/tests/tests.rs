@@ -3,9 +3,14 @@
 use std::path::PathBuf;
 
 mod analysis;
+mod api;
 mod bundle;
 mod checker;
 mod fixtures;
+mod import;
+mod planner;
+mod sol_from_route;
+mod tiles;
 
 /// A directory of `../shared/realdata/`. Tests that need real Mars data fail loudly when it is
 /// missing: they never skip.

@@ -13,7 +13,7 @@
 //! unknown terrain is never assumed flat.
 
 use crate::error::{Result, ToolsError};
-use crate::terrain::Grid;
+use crate::terrain::{Dem, Grid};
 
 /// Tolerance, metres, for a cell centre lying on the footprint's boundary.
 const BOUNDARY_EPS_M: f64 = 1e-9;
@@ -91,6 +91,13 @@ impl Footprint {
         let ex = self.half_length_m * fx.abs() + self.half_width_m * fy.abs();
         let ey = self.half_length_m * fy.abs() + self.half_width_m * fx.abs();
         (self.x - ex, self.y - ey, self.x + ex, self.y + ey)
+    }
+
+    /// The DEM window under the footprint's bounding box plus one cell, read through the
+    /// DEM's tile cache: all that any per-footprint measure needs.
+    pub fn read_under(&self, dem: &Dem) -> Result<Grid> {
+        let (xmin, ymin, xmax, ymax) = self.bounds();
+        dem.window_around(xmin, ymin, xmax, ymax, 1)
     }
 
     /// The cells of `grid` under the footprint, or `None` when any of them is no-data or off
@@ -171,6 +178,73 @@ impl Plane {
     }
 }
 
+/// A least-squares plane through points, kept in centred form (the centroid and the gradient)
+/// so that residuals can be taken about the centroid, which is better conditioned than about
+/// the origin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlaneFit {
+    /// Centroid of the points: east, north, elevation.
+    pub mean: (f64, f64, f64),
+    /// Rise per metre east.
+    pub gx: f64,
+    /// Rise per metre north.
+    pub gy: f64,
+}
+
+impl PlaneFit {
+    /// Height of the fitted plane at (east, north).
+    #[must_use]
+    pub fn at(&self, east_m: f64, north_m: f64) -> f64 {
+        self.mean.2 + self.gx * (east_m - self.mean.0) + self.gy * (north_m - self.mean.1)
+    }
+
+    /// The same plane as `z0 + gx·east + gy·north`.
+    #[must_use]
+    pub fn plane(&self) -> Plane {
+        let (me, mn, mz) = self.mean;
+        Plane { z0: mz - self.gx * me - self.gy * mn, gx: self.gx, gy: self.gy }
+    }
+}
+
+/// Least-squares plane `z = f(east, north)` through `points`; `None` when there are fewer than
+/// three or they are collinear (a footprint narrower than a cell). One implementation serves
+/// [`FootprintCells::plane`] and the checker's walk, so analysis and checker measure tilt
+/// identically.
+pub fn fit_plane<I>(points: I) -> Option<PlaneFit>
+where
+    I: Iterator<Item = (f64, f64, f64)> + Clone,
+{
+    let (mut n, mut mx, mut my, mut mz) = (0usize, 0.0, 0.0, 0.0);
+    for (x, y, z) in points.clone() {
+        n += 1;
+        mx += x;
+        my += y;
+        mz += z;
+    }
+    if n < 3 {
+        return None;
+    }
+    let nf = n as f64;
+    let (mx, my, mz) = (mx / nf, my / nf, mz / nf);
+    let (mut sxx, mut sxy, mut syy, mut sxz, mut syz) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (x, y, z) in points {
+        let (x, y, z) = (x - mx, y - my, z - mz);
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+        sxz += x * z;
+        syz += y * z;
+    }
+    let det = sxx * syy - sxy * sxy;
+    // Collinear centres give det = 0 up to rounding; compare with the scale of the terms.
+    if det.is_nan() || det <= 1e-9 * sxx * syy {
+        return None;
+    }
+    let gx = (syy * sxz - sxy * syz) / det;
+    let gy = (sxx * syz - sxy * sxz) / det;
+    Some(PlaneFit { mean: (mx, my, mz), gx, gy })
+}
+
 /// The valid cells under a footprint (all of them are valid, or there would be none).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FootprintCells {
@@ -203,34 +277,7 @@ impl FootprintCells {
     /// three or collinear (a footprint narrower than a cell).
     #[must_use]
     pub fn plane(&self) -> Option<Plane> {
-        let n = self.samples.len() as f64;
-        if self.samples.len() < 3 {
-            return None;
-        }
-        let (mut mx, mut my, mut mz) = (0.0, 0.0, 0.0);
-        for s in &self.samples {
-            mx += s.east_m;
-            my += s.north_m;
-            mz += s.z;
-        }
-        let (mx, my, mz) = (mx / n, my / n, mz / n);
-        let (mut sxx, mut sxy, mut syy, mut sxz, mut syz) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for s in &self.samples {
-            let (x, y, z) = (s.east_m - mx, s.north_m - my, s.z - mz);
-            sxx += x * x;
-            sxy += x * y;
-            syy += y * y;
-            sxz += x * z;
-            syz += y * z;
-        }
-        let det = sxx * syy - sxy * sxy;
-        // Collinear centres give det = 0 up to rounding; compare with the scale of the terms.
-        if det.is_nan() || det <= 1e-9 * sxx * syy {
-            return None;
-        }
-        let gx = (syy * sxz - sxy * syz) / det;
-        let gy = (sxx * syz - sxy * sxz) / det;
-        Some(Plane { z0: mz - gx * mx - gy * my, gx, gy })
+        fit_plane(self.samples.iter().map(|s| (s.east_m, s.north_m, s.z))).map(|f| f.plane())
     }
 
     /// Highest minus lowest elevation, metres.

@@ -93,9 +93,7 @@ pub fn footprint_roughness(
 
 /// [`roughness_on`] reading only the cells around the footprint from `dem`.
 pub fn roughness_at(dem: &Dem, fp: &Footprint) -> Result<Option<Roughness>> {
-    let (xmin, ymin, xmax, ymax) = fp.bounds();
-    let grid = dem.window_around(xmin, ymin, xmax, ymax, 1)?;
-    Ok(roughness_on(&grid, fp))
+    Ok(roughness_on(&fp.read_under(dem)?, fp))
 }
 
 /// Largest `radius_cells` accepted by [`relief_grid`].

@@ -99,9 +99,7 @@ pub fn footprint_tilt(
 
 /// [`tilt_on`] reading only the cells around the footprint from `dem` (through its tile cache).
 pub fn tilt_at(dem: &Dem, fp: &Footprint) -> Result<Option<Tilt>> {
-    let (xmin, ymin, xmax, ymax) = fp.bounds();
-    let grid = dem.window_around(xmin, ymin, xmax, ymax, 1)?;
-    Ok(tilt_on(&grid, fp))
+    Ok(tilt_on(&fp.read_under(dem)?, fp))
 }
 
 #[cfg(test)]

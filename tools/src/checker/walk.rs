@@ -64,7 +64,7 @@ use rayon::prelude::*;
 
 use super::geometry::Pt;
 use super::source::ElevationSource;
-use crate::analysis::footprint::Plane;
+use crate::analysis::footprint::fit_plane;
 use crate::analysis::tilt::attitude_on_plane;
 use crate::error::{Result, ToolsError};
 use crate::terrain::{GeoTransform, Grid};
@@ -351,36 +351,17 @@ impl Patch {
         if cells < 3 {
             return too_few;
         }
-        let nf = cells as f64;
-        let (mut me, mut mn, mut mz) = (0.0, 0.0, 0.0);
-        for &i in active {
+        let Some(fit) = fit_plane(active.iter().map(|&i| {
             let c = &self.cands[i];
-            me += c.e;
-            mn += c.n;
-            mz += c.z;
-        }
-        let (me, mn, mz) = (me / nf, mn / nf, mz / nf);
-        let (mut sxx, mut sxy, mut syy, mut sxz, mut syz) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &i in active {
-            let c = &self.cands[i];
-            let (x, y, z) = (c.e - me, c.n - mn, c.z - mz);
-            sxx += x * x;
-            sxy += x * y;
-            syy += y * y;
-            sxz += x * z;
-            syz += y * z;
-        }
-        let det = sxx * syy - sxy * sxy;
-        if det.is_nan() || det <= 1e-9 * sxx * syy {
+            (c.e, c.n, c.z)
+        })) else {
             return too_few;
-        }
-        let gx = (syy * sxz - sxy * syz) / det;
-        let gy = (sxx * syz - sxy * sxz) / det;
+        };
         let mut belly = 0f64;
         let mut step = 0f64;
         for &i in active {
             let c = &self.cands[i];
-            belly = belly.max(c.z - (mz + gx * (c.e - me) + gy * (c.n - mn)));
+            belly = belly.max(c.z - fit.at(c.e, c.n));
             for (d, &dir) in DIRS.iter().enumerate() {
                 if let Some(j) = self.neighbour(c, dir) {
                     if on[j] {
@@ -389,8 +370,7 @@ impl Patch {
                 }
             }
         }
-        let plane = Plane { z0: mz - gx * me - gy * mn, gx, gy };
-        let (pitch_deg, roll_deg, tilt_deg) = attitude_on_plane(&plane, heading_deg);
+        let (pitch_deg, roll_deg, tilt_deg) = attitude_on_plane(&fit.plane(), heading_deg);
         Ground::Known { tilt_deg, pitch_deg, roll_deg, step_m: step, belly_m: belly, cells }
     }
 }

@@ -266,15 +266,7 @@ fn mixed(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
     // Quadrant 1: a fresh crater with a boulder field on its ejecta.
     let centre = jitter(rng, quads[1], 0.05 * l);
     let d = (0.09 * l).min(45.0).max(8.0_f64.max(4.0 * res));
-    p.craters.push(CraterSpec {
-        x_m: centre[0],
-        y_m: centre[1],
-        diameter_m: d,
-        freshness: 0.95,
-        depth_ratio: None,
-        rim_ratio: None,
-        ejecta: true,
-    });
+    p.craters.push(crater(centre, d, 0.95, true));
     let dir = rng.gen_range(0.0..std::f64::consts::TAU);
     let field_centre = [centre[0] + 0.9 * d * dir.cos(), centre[1] + 0.9 * d * dir.sin()];
     let az = rng.gen_range(0.0..180.0);
@@ -297,15 +289,20 @@ fn mixed(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
     });
     // Quadrant 3: a smaller, older crater.
     let centre = jitter(rng, quads[3], 0.08 * l);
-    p.craters.push(CraterSpec {
+    p.craters.push(crater(centre, (0.12 * l).min(60.0).max(8.0_f64.max(4.0 * res)), 0.35, false));
+}
+
+/// A placed crater with the population's default depth and rim ratios.
+fn crater(centre: [f64; 2], diameter_m: f64, freshness: f64, ejecta: bool) -> CraterSpec {
+    CraterSpec {
         x_m: centre[0],
         y_m: centre[1],
-        diameter_m: (0.12 * l).min(60.0).max(8.0_f64.max(4.0 * res)),
-        freshness: 0.35,
+        diameter_m,
+        freshness,
         depth_ratio: None,
         rim_ratio: None,
-        ejecta: false,
-    });
+        ejecta,
+    }
 }
 
 fn crater_field(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
@@ -323,27 +320,11 @@ fn crater_field(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
     let dmin_placed = 8.0_f64.max(4.0 * res);
     // A degraded ghost crater.
     let c0 = [rng.gen_range(0.3..0.7) * l, rng.gen_range(0.3..0.7) * l];
-    p.craters.push(CraterSpec {
-        x_m: c0[0],
-        y_m: c0[1],
-        diameter_m: (0.35 * l).max(dmin_placed),
-        freshness: 0.08,
-        depth_ratio: None,
-        rim_ratio: None,
-        ejecta: false,
-    });
+    p.craters.push(crater(c0, (0.35 * l).max(dmin_placed), 0.08, false));
     // A large fresh crater with a boulder field on its ejecta blanket.
     let c1 = [rng.gen_range(0.2..0.8) * l, rng.gen_range(0.2..0.8) * l];
     let d1 = (0.15 * l).min(80.0).max(dmin_placed);
-    p.craters.push(CraterSpec {
-        x_m: c1[0],
-        y_m: c1[1],
-        diameter_m: d1,
-        freshness: 0.97,
-        depth_ratio: None,
-        rim_ratio: None,
-        ejecta: true,
-    });
+    p.craters.push(crater(c1, d1, 0.97, true));
     let dir = rng.gen_range(0.0..std::f64::consts::TAU);
     let az = rng.gen_range(0.0..180.0);
     p.boulder_fields.push(BoulderFieldSpec {
@@ -361,15 +342,7 @@ fn crater_field(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
     });
     // A second, smaller fresh crater.
     let c2 = [rng.gen_range(0.15..0.85) * l, rng.gen_range(0.15..0.85) * l];
-    p.craters.push(CraterSpec {
-        x_m: c2[0],
-        y_m: c2[1],
-        diameter_m: (0.07 * l).min(40.0).max(dmin_placed),
-        freshness: 0.9,
-        depth_ratio: None,
-        rim_ratio: None,
-        ejecta: true,
-    });
+    p.craters.push(crater(c2, (0.07 * l).min(40.0).max(dmin_placed), 0.9, true));
 }
 
 fn ripple_slope(p: &mut SynthParams, rng: &mut ChaCha8Rng) {

@@ -19,6 +19,25 @@ use lru::LruCache;
 use super::grid::{GeoTransform, Grid};
 use crate::error::{Result, ToolsError};
 
+/// GDAL's own block cache, MiB, unless the user sets `GDAL_CACHEMAX`.
+///
+/// GDAL keeps decoded blocks in a global cache of 5% of RAM by default, beneath our tile
+/// cache, so our bound alone did not bound memory: 1,000 scattered reads of a 20000² raster
+/// peaked at 312 MB, against 75 MB with this cap. Our own tiles already hold what is reused.
+pub const GDAL_BLOCK_CACHE_MB: usize = 32;
+
+/// Caps GDAL's block cache once per process, before the first raster is read, unless the user
+/// has chosen a size with the `GDAL_CACHEMAX` environment variable.
+fn bound_gdal_block_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("GDAL_CACHEMAX").is_none() {
+            let _ =
+                gdal::config::set_config_option("GDAL_CACHEMAX", &GDAL_BLOCK_CACHE_MB.to_string());
+        }
+    });
+}
+
 /// Side of a cache tile, in cells.
 pub const TILE: usize = 256;
 
@@ -67,6 +86,7 @@ impl Dem {
 
     /// Opens a raster keeping at most `cache_tiles` tiles (at least one) in memory.
     pub fn open_with_cache(path: impl AsRef<Path>, cache_tiles: usize) -> Result<Self> {
+        bound_gdal_block_cache();
         let path = path.as_ref().to_path_buf();
         let is_virtual = path.to_string_lossy().starts_with("/vsi");
         if !is_virtual && !path.exists() {

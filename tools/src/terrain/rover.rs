@@ -65,6 +65,60 @@ pub struct Margins {
     pub start_tolerance_m: f64,
 }
 
+/// Weights and margins of the planner's traversal cost model (`crate::cost`), the optional
+/// `[costs]` section of a profile. The checker never reads them: they shape which safe route
+/// the baseline planner prefers, not which routes are safe.
+///
+/// The cost of a cell is per metre driven, `base_per_m` on flat smooth ground, so a route's
+/// cost reads as "equivalent flat metres". Each term below adds to it in proportion to how
+/// close the ground comes to the checker's limit there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostWeights {
+    /// Cost of one metre of flat, smooth ground (1.0: costs are equivalent flat metres).
+    pub base_per_m: f64,
+    /// Extra cost per metre at the tilt limit, scaled by `(tilt / max_tilt)^2` (3.0, ours):
+    /// gentle slopes cost almost nothing, slopes near the limit cost four times flat ground,
+    /// since slip grows steeply with slope (ROVER.md E8) and drivers avoid them.
+    pub slope_per_m: f64,
+    /// Extra cost per metre at the step limit, scaled linearly by `step / max_step` where
+    /// `step` is the largest step within reach of the footprint (1.0, ours): rocky ground
+    /// wears wheels, and a route that keeps off rocks by more than the footprint needs leaves
+    /// room for DEM error.
+    pub step_per_m: f64,
+    /// Extra cost per metre when ground under the body reaches the belly limit, linear
+    /// (1.0, ours).
+    pub belly_per_m: f64,
+    /// Extra cost per metre on mapped hazards of a class the checker lets the rover cross
+    /// (`outcrop`: sharp bedrock punctures wheels, ROVER.md N12), 0.5 (ours).
+    pub crossable_hazard_per_m: f64,
+    /// Planner-only margin under `limits.max_tilt_deg`, degrees (2.0, ours): the cost model
+    /// measures the rover at cell centres; between them it may tilt a little more.
+    pub tilt_margin_deg: f64,
+    /// Planner-only margin under `limits.max_belly_obstacle_m`, metres (0.03, ours), for the
+    /// same reason.
+    pub belly_margin_m: f64,
+    /// Planner-only margin under `limits.max_step_m`, metres (0.0: a step's height does not
+    /// change between cell centres, only whether it lies under the footprint, which a margin
+    /// cannot help with; steps near the footprint already raise the cost).
+    pub step_margin_m: f64,
+}
+
+impl Default for CostWeights {
+    fn default() -> Self {
+        CostWeights {
+            base_per_m: 1.0,
+            slope_per_m: 3.0,
+            step_per_m: 1.0,
+            belly_per_m: 1.0,
+            crossable_hazard_per_m: 0.5,
+            tilt_margin_deg: 2.0,
+            belly_margin_m: 0.03,
+            step_margin_m: 0.0,
+        }
+    }
+}
+
 /// A rover profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +135,9 @@ pub struct RoverProfile {
     pub limits: Limits,
     /// Safety margins.
     pub margins: Margins,
+    /// Weights of the planner's cost model (optional: defaults documented on [`CostWeights`]).
+    #[serde(default)]
+    pub costs: CostWeights,
     /// Source of each number, keyed by field (free text, kept for people).
     #[serde(default)]
     pub sources: toml::Table,
@@ -143,6 +200,28 @@ impl RoverProfile {
         ] {
             if !(v.is_finite() && v > 0.0 && v < 90.0) {
                 return Err(format!("{name} must be between 0 and 90 degrees, got {v}"));
+            }
+        }
+        let c = &self.costs;
+        if !(c.base_per_m.is_finite() && c.base_per_m > 0.0) {
+            return Err(format!(
+                "costs.base_per_m must be a positive number, got {}",
+                c.base_per_m
+            ));
+        }
+        for (name, v, below) in [
+            ("costs.slope_per_m", c.slope_per_m, f64::INFINITY),
+            ("costs.step_per_m", c.step_per_m, f64::INFINITY),
+            ("costs.belly_per_m", c.belly_per_m, f64::INFINITY),
+            ("costs.crossable_hazard_per_m", c.crossable_hazard_per_m, f64::INFINITY),
+            ("costs.tilt_margin_deg", c.tilt_margin_deg, self.limits.max_tilt_deg),
+            ("costs.belly_margin_m", c.belly_margin_m, self.limits.max_belly_obstacle_m),
+            ("costs.step_margin_m", c.step_margin_m, self.limits.max_step_m),
+        ] {
+            if !(v.is_finite() && v >= 0.0 && v < below) {
+                return Err(format!(
+                    "{name} must be zero or positive (and under its limit {below}), got {v}"
+                ));
             }
         }
         if self.limits.max_tilt_deg > self.limits.hard_tilt_deg {

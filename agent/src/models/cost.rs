@@ -1,0 +1,103 @@
+//! What a turn costs: USD from token counts, and image tokens estimated before sending.
+
+use serde::{Deserialize, Serialize};
+
+use crate::provider::Usage;
+
+/// A model's list prices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Prices {
+    /// USD per million input tokens (images included).
+    pub input_usd_per_mtok: f64,
+    /// USD per million output tokens.
+    pub output_usd_per_mtok: f64,
+}
+
+impl Prices {
+    /// USD for a turn's usage. Image tokens are part of the input count on every API, so they
+    /// are not added again.
+    ///
+    /// ```
+    /// use breadcrumb_agent::models::Prices;
+    /// use breadcrumb_agent::provider::Usage;
+    /// let prices = Prices { input_usd_per_mtok: 3.0, output_usd_per_mtok: 15.0 };
+    /// let usage = Usage { input_tokens: 10_000, output_tokens: 1_000, image_tokens: None };
+    /// assert!((prices.cost_usd(&usage) - 0.045).abs() < 1e-12);
+    /// ```
+    #[must_use]
+    pub fn cost_usd(&self, usage: &Usage) -> f64 {
+        (usage.input_tokens as f64 * self.input_usd_per_mtok
+            + usage.output_tokens as f64 * self.output_usd_per_mtok)
+            / 1_000_000.0
+    }
+}
+
+/// How a provider counts an image's tokens (for budgets before a turn is sent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageTokenRule {
+    /// Anthropic: long edge scaled to at most 1568 px, then width × height / 750, about 1600 at
+    /// most.
+    Anthropic,
+    /// OpenAI GPT-4o at `detail: high`: fit in 2048 × 2048, short side scaled to 768, then 170
+    /// per 512-px tile plus 85.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Unknown or free (local models, the reference policy): count nothing.
+    #[default]
+    None,
+}
+
+impl ImageTokenRule {
+    /// Estimated input tokens of one `width` × `height` pixel image.
+    ///
+    /// ```
+    /// use breadcrumb_agent::models::ImageTokenRule;
+    /// assert_eq!(ImageTokenRule::OpenAi.estimate(1024, 1024), 765);
+    /// assert_eq!(ImageTokenRule::Anthropic.estimate(1000, 1000), 1334);
+    /// ```
+    #[must_use]
+    pub fn estimate(self, width: u32, height: u32) -> u64 {
+        let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+        match self {
+            ImageTokenRule::None => 0,
+            ImageTokenRule::Anthropic => {
+                let scale = (1568.0 / w.max(h)).min(1.0);
+                let tokens = ((w * scale) * (h * scale) / 750.0).ceil() as u64;
+                tokens.min(1600)
+            }
+            ImageTokenRule::OpenAi => {
+                let fit = (2048.0 / w.max(h)).min(1.0);
+                let (w, h) = (w * fit, h * fit);
+                let short = (768.0 / w.min(h)).min(1.0);
+                let (w, h) = (w * short, h * short);
+                let tiles = (w / 512.0).ceil() as u64 * (h / 512.0).ceil() as u64;
+                85 + 170 * tiles
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_rules() {
+        assert_eq!(ImageTokenRule::None.estimate(4000, 4000), 0);
+        // 2048 x 4096 -> 1024 x 2048 -> 768 x 1536: 2 x 3 tiles.
+        assert_eq!(ImageTokenRule::OpenAi.estimate(2048, 4096), 85 + 170 * 6);
+        assert_eq!(ImageTokenRule::OpenAi.estimate(512, 512), 255);
+        assert_eq!(ImageTokenRule::Anthropic.estimate(200, 200), 54);
+        assert_eq!(ImageTokenRule::Anthropic.estimate(3000, 3000), 1600);
+    }
+
+    #[test]
+    fn cost_of_nothing_is_nothing() {
+        let prices = Prices { input_usd_per_mtok: 2.5, output_usd_per_mtok: 10.0 };
+        assert_eq!(prices.cost_usd(&Usage::default()), 0.0);
+        let usage =
+            Usage { input_tokens: 1_000_000, output_tokens: 1_000_000, image_tokens: Some(5) };
+        assert_eq!(prices.cost_usd(&usage), 12.5);
+    }
+}

@@ -1,0 +1,394 @@
+//! The models registry: `models.toml` names each model the loop can drive, how to reach it and
+//! what it costs; [`build_provider`] turns an entry into a [`Provider`].
+//!
+//! ```toml
+//! [models.claude-sonnet]
+//! provider = "anthropic"                  # openai | anthropic | reference | replay
+//! base_url = "https://api.anthropic.com"  # optional; each provider has a default
+//! api_key_env = "ANTHROPIC_API_KEY"       # the variable holding the key, never the key
+//! model = "claude-sonnet-4-5"
+//! input_usd_per_mtok = 3.0
+//! output_usd_per_mtok = 15.0
+//! image_tokens = "anthropic"              # anthropic | openai | none
+//! temperature = 0.2                       # optional
+//! max_tokens = 8192                       # optional
+//! timeout_s = 300                         # optional
+//! ```
+//!
+//! A name with a dot must be quoted: `[models."ollama-qwen2.5vl"]`.
+
+mod cost;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use cost::{ImageTokenRule, Prices};
+
+use crate::provider::anthropic::{AnthropicConfig, AnthropicProvider};
+use crate::provider::openai::{OpenAiConfig, OpenAiProvider};
+use crate::provider::{Provider, ProviderError, ProviderKind, Sampling};
+
+/// Default base URL of the OpenAI API.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// Default base URL of the Anthropic API.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// Default whole-request timeout, in seconds: a vision turn on a local server can be slow.
+pub const DEFAULT_TIMEOUT_S: u64 = 300;
+
+/// `models.toml` that cannot be read or is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelsError {
+    /// The file cannot be read. (The I/O error is in the message, not a `source`, so a printed
+    /// error chain names it once.)
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The file is not valid TOML or an entry is wrong; `reason` starts with `line L`.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        reason: String,
+    },
+}
+
+/// One model of the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// The name it is known by (`--model NAME`), the table's key.
+    #[serde(skip)]
+    pub name: String,
+    /// Which backend speaks to it.
+    pub provider: ProviderKind,
+    /// API base; `None` takes the provider's default.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key; `None` for servers that need no key.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// The model id sent to the server.
+    pub model: String,
+    /// USD per million input tokens.
+    pub input_usd_per_mtok: f64,
+    /// USD per million output tokens.
+    pub output_usd_per_mtok: f64,
+    /// How its images are counted.
+    #[serde(default)]
+    pub image_tokens: ImageTokenRule,
+    /// Sampling temperature; `None` leaves the server's default.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// Most output tokens per turn; `None` takes the loop's default.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Whole-request timeout in seconds ([`DEFAULT_TIMEOUT_S`] if absent).
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+    /// Line of `models.toml` where the entry starts (for messages).
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// Whether a model's API key is in the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// The entry names no key variable.
+    NotNeeded,
+    /// The variable is set and not empty.
+    Set,
+    /// The variable is unset or empty.
+    Missing,
+}
+
+impl ModelEntry {
+    /// Its prices.
+    #[must_use]
+    pub fn prices(&self) -> Prices {
+        Prices {
+            input_usd_per_mtok: self.input_usd_per_mtok,
+            output_usd_per_mtok: self.output_usd_per_mtok,
+        }
+    }
+
+    /// Sampling for a turn: the entry's temperature and max tokens over `defaults`.
+    #[must_use]
+    pub fn sampling(&self, defaults: Sampling) -> Sampling {
+        Sampling {
+            temperature: self.temperature.or(defaults.temperature),
+            max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
+        }
+    }
+
+    /// The base URL to call: the entry's, else the provider's default.
+    #[must_use]
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_deref().or(match self.provider {
+            ProviderKind::OpenAi => Some(OPENAI_BASE_URL),
+            ProviderKind::Anthropic => Some(ANTHROPIC_BASE_URL),
+            ProviderKind::Reference | ProviderKind::Replay => None,
+        })
+    }
+
+    /// Whether its key variable is set (the value is never returned).
+    #[must_use]
+    pub fn key_state(&self) -> KeyState {
+        match &self.api_key_env {
+            None => KeyState::NotNeeded,
+            Some(var) => match std::env::var_os(var) {
+                Some(v) if !v.is_empty() => KeyState::Set,
+                _ => KeyState::Missing,
+            },
+        }
+    }
+
+    /// The key from the environment: `Ok(None)` when none is needed.
+    fn api_key(&self) -> Result<Option<String>, ProviderError> {
+        let Some(var) = &self.api_key_env else { return Ok(None) };
+        match std::env::var(var) {
+            Ok(key) if !key.is_empty() => Ok(Some(key)),
+            Ok(_) | Err(std::env::VarError::NotPresent) => {
+                Err(ProviderError::MissingApiKey { model: self.name.clone(), var: var.clone() })
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(ProviderError::InvalidApiKey { model: self.name.clone(), var: var.clone() })
+            }
+        }
+    }
+
+    /// What is wrong with the entry, if anything.
+    fn problem(&self) -> Option<String> {
+        let price_ok = |p: f64| p.is_finite() && p >= 0.0;
+        if self.model.trim().is_empty() {
+            return Some("`model` is empty".to_owned());
+        }
+        if !price_ok(self.input_usd_per_mtok) || !price_ok(self.output_usd_per_mtok) {
+            return Some("prices must be finite and not negative".to_owned());
+        }
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) {
+                return Some(format!("temperature {t} is outside 0..=2"));
+            }
+        }
+        if self.max_tokens == Some(0) {
+            return Some("max_tokens must be at least 1".to_owned());
+        }
+        if self.timeout_s == Some(0) {
+            return Some("timeout_s must be at least 1".to_owned());
+        }
+        if let Some(url) = &self.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Some(format!("base_url `{url}` is not an http(s) URL"));
+            }
+        }
+        if let Some(var) = &self.api_key_env {
+            if var.is_empty() || var.contains(['=', '\0']) {
+                return Some(format!("api_key_env `{var}` is not a variable name"));
+            }
+        }
+        if self.provider == ProviderKind::Anthropic && self.api_key_env.is_none() {
+            return Some("provider `anthropic` needs `api_key_env`".to_owned());
+        }
+        None
+    }
+}
+
+/// The models of one `models.toml`, sorted by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRegistry {
+    path: PathBuf,
+    entries: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelsFile {
+    #[serde(default)]
+    models: BTreeMap<String, toml::Spanned<ModelEntry>>,
+}
+
+impl ModelRegistry {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Self, ModelsError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ModelsError::Io { path: path.to_owned(), error })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text` as the content of `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ModelsError> {
+        let invalid = |reason: String| ModelsError::Invalid { path: path.to_owned(), reason };
+        let file: ModelsFile = toml::from_str(text).map_err(|e| invalid(toml_error(text, &e)))?;
+        let mut entries = Vec::with_capacity(file.models.len());
+        for (name, spanned) in file.models {
+            let line = line_of(text, spanned.span().start);
+            let mut entry = spanned.into_inner();
+            entry.name = name;
+            entry.line = line;
+            if let Some(problem) = entry.problem() {
+                return Err(invalid(format!("line {line}: model `{}`: {problem}", entry.name)));
+            }
+            entries.push(entry);
+        }
+        Ok(ModelRegistry { path: path.to_owned(), entries })
+    }
+
+    /// The file it was read from.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// All entries, sorted by name.
+    #[must_use]
+    pub fn entries(&self) -> &[ModelEntry] {
+        &self.entries
+    }
+
+    /// The entry called `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&ModelEntry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+}
+
+/// A provider for `entry`, with its key read from the environment now.
+///
+/// `reference` and `replay` entries need more than the entry (a sol, a cassette), so they are
+/// built by the code that has those; here they give [`ProviderError::NotAvailable`]. This match
+/// is the place to add a backend.
+pub fn build_provider(entry: &ModelEntry) -> Result<Arc<dyn Provider>, ProviderError> {
+    let timeout = Duration::from_secs(entry.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S));
+    let base_url = entry.base_url().unwrap_or_default().to_owned();
+    match entry.provider {
+        ProviderKind::OpenAi => {
+            let config = OpenAiConfig {
+                name: entry.name.clone(),
+                base_url,
+                model: entry.model.clone(),
+                timeout,
+            };
+            Ok(Arc::new(OpenAiProvider::new(&config, entry.api_key()?)?))
+        }
+        ProviderKind::Anthropic => {
+            let config = AnthropicConfig {
+                name: entry.name.clone(),
+                base_url,
+                model: entry.model.clone(),
+                timeout,
+            };
+            let key = entry.api_key()?.ok_or_else(|| ProviderError::Config {
+                model: entry.name.clone(),
+                detail: "provider `anthropic` needs `api_key_env`".to_owned(),
+            })?;
+            Ok(Arc::new(AnthropicProvider::new(&config, key)?))
+        }
+        provider @ (ProviderKind::Reference | ProviderKind::Replay) => {
+            Err(ProviderError::NotAvailable { model: entry.name.clone(), provider })
+        }
+    }
+}
+
+/// 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// One line naming where a TOML file is wrong: `line L, column C: message` (as in the tools
+/// crate's loaders).
+fn toml_error(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim().replace('\n', " ");
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[models.b-local]
+provider = "openai"
+base_url = "http://127.0.0.1:11434/v1"
+model = "qwen2.5vl:7b"
+input_usd_per_mtok = 0.0
+output_usd_per_mtok = 0.0
+
+[models.a-claude]
+provider = "anthropic"
+api_key_env = "BREADCRUMB_TEST_NO_SUCH_KEY"
+model = "claude-x"
+input_usd_per_mtok = 3.0
+output_usd_per_mtok = 15.0
+image_tokens = "anthropic"
+max_tokens = 1000
+"#;
+
+    fn parse(text: &str) -> Result<ModelRegistry, String> {
+        ModelRegistry::parse(text, Path::new("models.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn entries_sorted_with_lines_and_defaults() {
+        let registry = parse(GOOD).unwrap();
+        let names: Vec<_> = registry.entries().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["a-claude", "b-local"]);
+        let claude = registry.get("a-claude").unwrap();
+        assert_eq!(claude.line, 9);
+        assert_eq!(claude.base_url(), Some(ANTHROPIC_BASE_URL));
+        assert_eq!(claude.key_state(), KeyState::Missing);
+        assert_eq!(claude.sampling(Sampling::default()).max_tokens, 1000);
+        let local = registry.get("b-local").unwrap();
+        assert_eq!((local.line, local.image_tokens), (2, ImageTokenRule::None));
+        assert_eq!(local.key_state(), KeyState::NotNeeded);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let err = parse(&GOOD.replace("max_tokens = 1000", "max_tokns = 1000")).unwrap_err();
+        assert!(
+            err.starts_with("models.toml: line 16, column 1: unknown field `max_tokns`"),
+            "{err}"
+        );
+        let err = parse(&GOOD.replace("output_usd_per_mtok = 15.0", "output_usd_per_mtok = -1.0"))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "models.toml: line 9: model `a-claude`: prices must be finite and not negative"
+        );
+        let err = parse(&GOOD.replace("\"anthropic\"\napi", "\"gemini\"\napi")).unwrap_err();
+        assert!(err.contains("line 10") && err.contains("gemini"), "{err}");
+    }
+
+    #[test]
+    fn building_needs_the_key_and_never_shows_it() {
+        let registry = parse(GOOD).unwrap();
+        let err = build_provider(registry.get("a-claude").unwrap()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "model `a-claude`: environment variable BREADCRUMB_TEST_NO_SUCH_KEY (its API key) is not set"
+        );
+        let local = build_provider(registry.get("b-local").unwrap()).unwrap();
+        assert_eq!((local.kind(), local.model()), (ProviderKind::OpenAi, "qwen2.5vl:7b"));
+        let mut reference = registry.get("b-local").unwrap().clone();
+        reference.provider = ProviderKind::Reference;
+        assert!(matches!(build_provider(&reference), Err(ProviderError::NotAvailable { .. })));
+    }
+}

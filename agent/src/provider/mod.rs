@@ -1,0 +1,99 @@
+//! Model providers behind one trait.
+//!
+//! The loop speaks only [`ModelRequest`] / [`ModelResponse`]; each backend converts to and from
+//! its wire format in its own module, so nothing above it sees JSON of any API:
+//!
+//! - [`openai`]: any OpenAI-compatible Chat Completions server (OpenAI, vLLM, Ollama,
+//!   llama.cpp-server) through `async-openai`, parsed with lenient types of our own.
+//! - [`anthropic`]: the Anthropic Messages API over `reqwest`.
+//! - `reference` and `replay` (a deterministic planner policy and cassette playback) implement
+//!   the same trait; they are built elsewhere (see [`crate::models::build_provider`]).
+//!
+//! Providers never retry: they classify failures ([`ProviderError::class`]) and the loop decides,
+//! honouring the server's `Retry-After`.
+
+pub mod anthropic;
+mod error;
+mod http;
+pub mod openai;
+mod types;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{ErrorClass, ProviderError, RETRYABLE_STATUSES};
+pub use types::{
+    Content, ImageData, Message, ModelRequest, ModelResponse, Role, Sampling, StopReason, ToolCall,
+    ToolResult, ToolSpec, Usage,
+};
+
+/// A model behind some API: one call per turn.
+///
+/// Object-safe (`Box<dyn Provider>`, `Arc<dyn Provider>`); `Send + Sync` so concurrent attempts
+/// can share one client.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// Which kind of backend this is (recorded in plan provenance).
+    fn kind(&self) -> ProviderKind;
+
+    /// The model id sent to the server (recorded in plan provenance).
+    fn model(&self) -> &str;
+
+    /// What the backend can take; the loop adapts its messages to it.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    /// Runs one turn. Takes the request by reference so the loop can retry it unchanged.
+    async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError>;
+}
+
+/// What a backend can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Images reach the model with tool results (natively, or as a follow-up user message).
+    pub images: bool,
+    /// The model may ask for several tools in one turn.
+    pub parallel_tool_calls: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities { images: true, parallel_tool_calls: true }
+    }
+}
+
+/// The kinds of backend a `models.toml` entry can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenAI-compatible Chat Completions (OpenAI, vLLM, Ollama, llama.cpp-server).
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// The Anthropic Messages API.
+    Anthropic,
+    /// The deterministic reference policy (the planner, no model).
+    Reference,
+    /// Playback of recorded turns (cassettes).
+    Replay,
+}
+
+impl ProviderKind {
+    /// The name used in `models.toml` and provenance.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Reference => "reference",
+            ProviderKind::Replay => "replay",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,665 @@
+//! The agent loop: prompt + overview tile → model → tool calls → … → `submit_route` → safety
+//! checker → violations back to the model (up to N revisions) → an accepted plan or a clean
+//! rejection.
+//!
+//! Everything that happens is appended to the run's transcript as it happens
+//! ([`crate::transcript`]). Malformed arguments and unknown tools are answered by the tool layer
+//! with structured errors; text-only answers, refusals and truncated answers get a corrective
+//! message; budgets (turns, tokens, USD, wall clock) end the run cleanly with the reason; failed
+//! requests are retried with backoff ([`retry`]). Only the checker decides acceptance.
+
+pub mod budget;
+mod dossier;
+pub mod record;
+pub mod retry;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use breadcrumb_tools::api::check_route::CheckRouteResult;
+use breadcrumb_tools::api::{specs, ToolCallError, Toolbox};
+use breadcrumb_tools::checker::{Pt, Verdict};
+use breadcrumb_tools::terrain::LoadedSol;
+use rand::SeedableRng;
+use serde::Serialize;
+use serde_json::json;
+
+pub use self::budget::{Budgets, Totals};
+pub use self::dossier::bundle_hash;
+pub use self::retry::RetryPolicy;
+use crate::models::{ImageTokenRule, Prices};
+use crate::prompt::{OverviewView, PromptError, PromptSet, TaskContext};
+use crate::provider::{
+    Content, ImageData, Message, ModelRequest, ModelResponse, Provider, Role, Sampling, StopReason,
+    ToolCall, ToolResult, ToolSpec,
+};
+use crate::transcript::{RunWriter, TranscriptError};
+
+/// Why a run could not start or its record could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The sol's terrain or rover could not be opened.
+    #[error(transparent)]
+    Tools(#[from] breadcrumb_tools::ToolsError),
+    /// The prompt set could not be rendered.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    /// The transcript could not be written.
+    #[error(transparent)]
+    Transcript(#[from] TranscriptError),
+}
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The model's name in `models.toml` (recorded).
+    pub model_name: String,
+    /// Failed submissions the model may revise (default 3).
+    pub max_revisions: u32,
+    /// Limits of the run.
+    pub budgets: Budgets,
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// Temperature and output tokens per turn.
+    pub sampling: Sampling,
+    /// The model's prices.
+    pub prices: Prices,
+    /// How the model's images are counted when the server does not say.
+    pub image_rule: ImageTokenRule,
+    /// Besides the overview, images of only this many latest tool results are re-sent; older
+    /// ones are referred to by the footprint in their JSON result.
+    pub keep_images: usize,
+    /// Consecutive turns without a tool call before the run ends as rejected.
+    pub max_idle_turns: u32,
+    /// Seed of the retry jitter (deterministic tests).
+    pub jitter_seed: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            model_name: "reference".into(),
+            max_revisions: 3,
+            budgets: Budgets::default(),
+            retry: RetryPolicy::default(),
+            sampling: Sampling::default(),
+            prices: Prices { input_usd_per_mtok: 0.0, output_usd_per_mtok: 0.0 },
+            image_rule: ImageTokenRule::None,
+            keep_images: 2,
+            max_idle_turns: 3,
+            jitter_seed: 0,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// A submitted route passed the safety checker.
+    Accepted,
+    /// No route passed: revisions or a budget ran out, or the model gave up.
+    Rejected,
+    /// The provider failed for good (bad key, retries exhausted).
+    Error,
+}
+
+impl RunStatus {
+    /// As written in `status.json`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Accepted => "accepted",
+            RunStatus::Rejected => "rejected",
+            RunStatus::Error => "error",
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The run id.
+    pub run_id: String,
+    /// The run directory.
+    pub dir: std::path::PathBuf,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// Routes submitted.
+    pub submits: u32,
+    /// Whether the first submitted route was accepted.
+    pub accepted_first_submit: bool,
+    /// The last submitted route.
+    pub waypoints: Option<Vec<Pt>>,
+    /// The checker's verdict on it.
+    pub verdict: Option<Verdict>,
+    /// Turns, tool calls, tokens, cost, retries.
+    pub totals: Totals,
+    /// Tool calls by tool name.
+    pub tool_calls_by_tool: std::collections::BTreeMap<String, u32>,
+    /// Wall time, seconds.
+    pub elapsed_s: f64,
+}
+
+/// A live view of a run, for status lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    /// Turns so far.
+    pub turn: u32,
+    /// Running totals.
+    pub totals: Totals,
+    /// Seconds since the start.
+    pub elapsed_s: f64,
+    /// What just happened.
+    pub note: String,
+}
+
+/// Receives progress (a status line, a log).
+pub type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// One run of the loop for one sol and one model.
+pub struct Session {
+    sol: LoadedSol,
+    toolbox: Arc<Toolbox>,
+    provider: Arc<dyn Provider>,
+    prompt: PromptSet,
+    cfg: SessionConfig,
+    writer: RunWriter,
+    progress: Option<ProgressFn>,
+    started: Instant,
+    totals: Totals,
+    by_tool: std::collections::BTreeMap<String, u32>,
+    rng: rand_chacha::ChaCha8Rng,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("sol", &self.sol.sol.id).finish_non_exhaustive()
+    }
+}
+
+/// The tools as providers want them.
+#[must_use]
+pub fn tool_specs() -> Vec<ToolSpec> {
+    specs()
+        .into_iter()
+        .map(|s| ToolSpec {
+            name: s.name.to_owned(),
+            description: s.description,
+            parameters: s.input_schema,
+        })
+        .collect()
+}
+
+impl Session {
+    /// Prepares a run: opens the sol's terrain (tiles `tile_px` a side); the writer's directory
+    /// receives everything.
+    pub fn new(
+        sol: &LoadedSol,
+        provider: Arc<dyn Provider>,
+        prompt: PromptSet,
+        cfg: SessionConfig,
+        writer: RunWriter,
+        tile_px: u32,
+    ) -> Result<Session, SessionError> {
+        let toolbox = Arc::new(Toolbox::open(sol)?.with_tile_px(tile_px));
+        let rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.jitter_seed);
+        Ok(Session {
+            sol: sol.clone(),
+            toolbox,
+            provider,
+            prompt,
+            cfg,
+            writer,
+            progress: None,
+            started: Instant::now(),
+            totals: Totals::default(),
+            by_tool: std::collections::BTreeMap::new(),
+            rng,
+        })
+    }
+
+    /// Sets a progress callback.
+    #[must_use]
+    pub fn with_progress(mut self, f: ProgressFn) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    fn note(&self, note: impl Into<String>) {
+        if let Some(f) = &self.progress {
+            f(&Progress {
+                turn: self.totals.turns,
+                totals: self.totals,
+                elapsed_s: self.started.elapsed().as_secs_f64(),
+                note: note.into(),
+            });
+        }
+    }
+
+    /// The first user message: the task and the corridor overview tile.
+    fn first_message(&mut self) -> Result<Message, SessionError> {
+        let view = breadcrumb_tools::tiles::corridor_overview(&self.sol.sol);
+        let (cx, cy, size) = (view.centre_x, view.centre_y, view.size_m);
+        let args = json!({"centre_x_m": cx, "centre_y_m": cy, "size_m": size, "layer": "ortho"});
+        let mut content = Vec::new();
+        let mut overview =
+            OverviewView { centre_x_m: cx, centre_y_m: cy, size_m: size, m_per_px: f64::NAN };
+        let tile = self.toolbox.call("view_tile", &args);
+        match &tile {
+            Ok(out) => {
+                overview.m_per_px = out.result["m_per_px"].as_f64().unwrap_or(f64::NAN);
+                overview.size_m = out.result["size_m"].as_f64().unwrap_or(size);
+            }
+            Err(e) => tracing::warn!("overview tile unavailable: {e}"),
+        }
+        let ctx = TaskContext::new(&self.sol, self.toolbox.profile(), overview);
+        let text = self.prompt.render_task(&ctx)?;
+        content.push(Content::text(text));
+        let mut hashes = Vec::new();
+        if let Ok(out) = tile {
+            for img in out.images {
+                hashes.push(self.writer.image(&img.png)?);
+                content.push(Content::Image(ImageData::png(img.png)));
+            }
+        }
+        self.writer.event("overview", json!({"args": args, "images": hashes}))?;
+        Ok(Message::user(content))
+    }
+
+    /// What is sent: the history with images pruned (the overview and the latest
+    /// `keep_images` tool images stay).
+    fn request(&self, history: &[Message]) -> ModelRequest {
+        let mut keep = self.cfg.keep_images;
+        let mut messages: Vec<Message> = history.to_vec();
+        for m in messages.iter_mut().skip(1).rev() {
+            for c in m.content.iter_mut().rev() {
+                if let Content::ToolResult(r) = c {
+                    if !r.images.is_empty() {
+                        if keep > 0 {
+                            keep -= 1;
+                        } else {
+                            r.images.clear();
+                            r.content.push_str(
+                                "\n(image no longer attached, to save tokens: its footprint is above)",
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        ModelRequest {
+            system: self.prompt.system.clone(),
+            messages,
+            tools: tool_specs(),
+            sampling: self.cfg.sampling,
+        }
+    }
+
+    /// One model turn with retries. `Err` carries the reason the run must end.
+    async fn turn(&mut self, request: &ModelRequest) -> Result<ModelResponse, (RunStatus, String)> {
+        let norm = record::normalized(request);
+        let hash = record::request_hash(&norm);
+        let turn = self.totals.turns + 1;
+        let ev = |e: Result<(), TranscriptError>| e.map_err(|e| (RunStatus::Error, e.to_string()));
+        ev(self
+            .writer
+            .event("request", json!({"turn": turn, "request_hash": hash, "request": norm})))?;
+        let mut attempt = 0u32;
+        loop {
+            let sent = Instant::now();
+            let remaining = self.cfg.budgets.remaining(self.started);
+            let call = self.provider.complete(request);
+            let result = match remaining {
+                Some(left) => match tokio::time::timeout(left, call).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        return Err((
+                            RunStatus::Rejected,
+                            "wall-clock deadline reached while waiting for the model".into(),
+                        ))
+                    }
+                },
+                None => call.await,
+            };
+            match result {
+                Ok(resp) => return Ok(resp),
+                Err(e) => {
+                    let retryable = e.is_retryable();
+                    attempt += 1;
+                    if !retryable || attempt > self.cfg.retry.max_retries {
+                        let why = if retryable {
+                            format!("model request failed after {} retries: {e}", attempt - 1)
+                        } else {
+                            format!("model request failed: {e}")
+                        };
+                        ev(self.writer.event(
+                            "provider_error",
+                            json!({"turn": turn, "error": e.to_string(), "retryable": retryable}),
+                        ))?;
+                        return Err((RunStatus::Error, why));
+                    }
+                    let wait = self.cfg.retry.delay(attempt, e.retry_after(), &mut self.rng);
+                    if let Some(left) = self.cfg.budgets.remaining(self.started) {
+                        if wait >= left {
+                            return Err((
+                                RunStatus::Rejected,
+                                format!("wall-clock deadline reached while retrying: {e}"),
+                            ));
+                        }
+                    }
+                    self.totals.retries += 1;
+                    ev(self.writer.event(
+                        "retry",
+                        json!({"turn": turn, "attempt": attempt, "error": e.to_string(),
+                               "wait_ms": wait.as_millis() as u64,
+                               "failed_after_ms": sent.elapsed().as_millis() as u64}),
+                    ))?;
+                    self.note(format!("retry {attempt} in {:.1} s: {e}", wait.as_secs_f64()));
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Runs the tool calls of a turn concurrently; results in call order.
+    async fn run_tools(
+        &mut self,
+        calls: &[ToolCall],
+        turn: u32,
+    ) -> Result<Vec<(ToolResult, Option<Vec<Pt>>)>, SessionError> {
+        let mut handles = Vec::with_capacity(calls.len());
+        for c in calls {
+            let tb = Arc::clone(&self.toolbox);
+            let (name, args) = (c.name.clone(), c.arguments.clone());
+            handles.push(tokio::task::spawn_blocking(move || {
+                let t = Instant::now();
+                let out = match &args {
+                    serde_json::Value::String(text) => tb.call_str(&name, text),
+                    v => tb.call(&name, v),
+                };
+                (out, t.elapsed())
+            }));
+        }
+        let mut results = Vec::with_capacity(calls.len());
+        for (c, h) in calls.iter().zip(handles) {
+            let (out, took) = h.await.unwrap_or_else(|e| {
+                (
+                    Err(ToolCallError::Failed { message: format!("tool task failed: {e}") }),
+                    Duration::ZERO,
+                )
+            });
+            *self.by_tool.entry(c.name.clone()).or_default() += 1;
+            self.totals.tool_calls += 1;
+            self.writer.event(
+                "tool_call",
+                json!({"turn": turn, "id": c.id, "name": c.name, "arguments": c.arguments}),
+            )?;
+            let (result, submitted) = match out {
+                Ok(o) => {
+                    let mut hashes = Vec::new();
+                    let mut images = Vec::new();
+                    for img in o.images {
+                        hashes.push(self.writer.image(&img.png)?);
+                        images.push(ImageData::png(img.png));
+                    }
+                    self.writer.event(
+                        "tool_result",
+                        json!({"turn": turn, "id": c.id, "name": c.name, "ok": true,
+                               "result": o.result, "images": hashes,
+                               "ms": took.as_secs_f64() * 1e3}),
+                    )?;
+                    let content = serde_json::to_string(&o.result).unwrap_or_default();
+                    (
+                        ToolResult { call_id: c.id.clone(), content, images, is_error: false },
+                        o.submitted,
+                    )
+                }
+                Err(e) => {
+                    let j = e.to_json();
+                    self.writer.event(
+                        "tool_result",
+                        json!({"turn": turn, "id": c.id, "name": c.name, "ok": false,
+                               "error": j, "ms": took.as_secs_f64() * 1e3}),
+                    )?;
+                    (
+                        ToolResult {
+                            call_id: c.id.clone(),
+                            content: j.to_string(),
+                            images: vec![],
+                            is_error: true,
+                        },
+                        None,
+                    )
+                }
+            };
+            results.push((result, submitted));
+        }
+        Ok(results)
+    }
+
+    /// Runs the loop to its end. `Err` only when the run's own record cannot be written or its
+    /// prompt cannot be rendered; everything else ends in a report.
+    pub async fn run(mut self) -> Result<RunReport, SessionError> {
+        self.started = Instant::now();
+        self.writer.event(
+            "run_started",
+            json!({
+                "run_id": self.writer.run_id(),
+                "sol": self.sol.sol.id,
+                "model": self.cfg.model_name,
+                "provider": self.provider.kind().as_str(),
+                "model_id": self.provider.model(),
+                "prompt": self.prompt.manifest.name,
+                "prompt_hash": self.prompt.hash,
+                "checker_version": breadcrumb_tools::checker::CHECKER_VERSION,
+                "rule_set_version": breadcrumb_tools::checker::RULE_SET_VERSION,
+                "max_revisions": self.cfg.max_revisions,
+                "budgets": self.cfg.budgets,
+            }),
+        )?;
+        let mut history = vec![self.first_message()?];
+        let mut submits = 0u32;
+        let mut first_ok = false;
+        let mut last: Option<(Vec<Pt>, Verdict)> = None;
+        let mut idle = 0u32;
+        let (status, reason) = loop {
+            if let Some(why) = self.cfg.budgets.exhausted(&self.totals, self.started) {
+                self.writer.event("budget_stop", json!({"reason": why}))?;
+                break (RunStatus::Rejected, why);
+            }
+            let request = self.request(&history);
+            let response = match self.turn(&request).await {
+                Ok(r) => r,
+                Err((status, why)) => break (status, why),
+            };
+            self.totals.turns += 1;
+            let turn = self.totals.turns;
+            let usage = response.usage.unwrap_or_default();
+            let image_tokens = usage.image_tokens.unwrap_or_else(|| {
+                request_images(&request).map(|(w, h)| self.cfg.image_rule.estimate(w, h)).sum()
+            });
+            let cost = self.cfg.prices.cost_usd(&usage);
+            self.totals.add(&usage, image_tokens, cost);
+            self.writer.event(
+                "response",
+                json!({"turn": turn, "response": response, "usage_reported": response.usage.is_some(),
+                       "image_tokens": image_tokens, "cost_usd": cost,
+                       "latency_ms": response.latency.as_secs_f64() * 1e3}),
+            )?;
+            self.note(format!("turn {turn}: {} tool call(s)", response.tool_calls.len()));
+            history.push(Message::from_response(&response));
+            if response.tool_calls.is_empty() {
+                idle += 1;
+                if idle >= self.cfg.max_idle_turns {
+                    let said: String = response.text.chars().take(300).collect();
+                    break (
+                        RunStatus::Rejected,
+                        format!("the model stopped without submitting a route: {said}"),
+                    );
+                }
+                let corrective = match response.stop_reason {
+                    StopReason::Refusal => "Your answer was stopped as a refusal. This is a \
+                        route-planning task on orbital terrain data; please continue: plan the \
+                        route with the tools and submit it with submit_route."
+                        .to_owned(),
+                    StopReason::MaxTokens => "Your answer was cut off at the output limit. Be \
+                        brief and continue with tool calls."
+                        .to_owned(),
+                    _ => "No tool was called. Continue with tool calls: when your route passes \
+                        check_route, call submit_route with it."
+                        .to_owned(),
+                };
+                self.writer.event("corrective", json!({"turn": turn, "message": corrective}))?;
+                history.push(Message::user_text(corrective));
+                continue;
+            }
+            idle = 0;
+            let results = self.run_tools(&response.tool_calls, turn).await?;
+            let mut content = Vec::new();
+            let mut verdict_text = None;
+            let mut accepted = None;
+            let submit_idx = results.iter().rposition(|(_, s)| s.is_some());
+            for (i, (mut result, submitted)) in results.into_iter().enumerate() {
+                if let Some(points) = submitted {
+                    if Some(i) == submit_idx {
+                        submits += 1;
+                        let verdict = self.toolbox.checker().check(self.toolbox.mission(), &points);
+                        match verdict {
+                            Ok(v) => {
+                                self.writer.event(
+                                    "verdict",
+                                    json!({"turn": turn, "submit": submits, "pass": v.pass, "verdict": v}),
+                                )?;
+                                let compact = CheckRouteResult::from_verdict(&v);
+                                result.content = json!({"submitted": true, "accepted": v.pass,
+                                    "verdict": compact})
+                                .to_string();
+                                if v.pass {
+                                    first_ok = submits == 1;
+                                    accepted = Some(true);
+                                } else {
+                                    verdict_text = Some(format!(
+                                        "The safety checker rejected the submitted route: {} \
+                                         violation(s), listed in the submit_route result (rule, \
+                                         segment, place, measured value, limit). Revise the \
+                                         route to fix each one, check it with check_route, and \
+                                         submit again.",
+                                        v.violation_count()
+                                    ));
+                                    accepted = Some(false);
+                                }
+                                last = Some((points, v));
+                            }
+                            Err(e) => {
+                                result.content = json!({"submitted": true, "accepted": false,
+                                    "error": e.to_string()})
+                                .to_string();
+                                result.is_error = true;
+                                accepted = Some(false);
+                                verdict_text = Some(format!(
+                                    "The route could not be checked: {e}. Submit a corrected route."
+                                ));
+                            }
+                        }
+                    } else {
+                        result.content = json!({"error": "ignored", "summary":
+                            "only the last submit_route of a turn is checked"})
+                        .to_string();
+                        result.is_error = true;
+                    }
+                }
+                content.push(Content::ToolResult(result));
+            }
+            match accepted {
+                Some(true) => {
+                    history.push(Message::user(content));
+                    break (RunStatus::Accepted, format!("route accepted on submission {submits}"));
+                }
+                Some(false) => {
+                    let revisions_used = submits.saturating_sub(1);
+                    if revisions_used >= self.cfg.max_revisions {
+                        history.push(Message::user(content));
+                        break (
+                            RunStatus::Rejected,
+                            format!(
+                                "rejected: {submits} submitted route(s) failed the safety check \
+                                 ({} revision(s) allowed)",
+                                self.cfg.max_revisions
+                            ),
+                        );
+                    }
+                    let left = self.cfg.max_revisions - revisions_used;
+                    if let Some(t) = verdict_text {
+                        content.push(Content::text(format!("{t} Revisions left: {left}.")));
+                    }
+                }
+                None => {}
+            }
+            history.push(Message::user(content));
+        };
+        self.finish(status, &reason, submits, first_ok, last)
+    }
+
+    fn finish(
+        self,
+        status: RunStatus,
+        reason: &str,
+        submits: u32,
+        first_ok: bool,
+        last: Option<(Vec<Pt>, Verdict)>,
+    ) -> Result<RunReport, SessionError> {
+        if let Some((points, verdict)) = &last {
+            dossier::write(
+                &self.writer,
+                &self.sol,
+                &self.toolbox,
+                points,
+                verdict,
+                &dossier::Source {
+                    model: &self.cfg.model_name,
+                    provider: self.provider.kind().as_str(),
+                    model_id: self.provider.model(),
+                    prompt: &self.prompt,
+                },
+            )?;
+        }
+        let report = RunReport {
+            run_id: self.writer.run_id().to_owned(),
+            dir: self.writer.dir().to_path_buf(),
+            status,
+            reason: reason.to_owned(),
+            submits,
+            accepted_first_submit: first_ok,
+            waypoints: last.as_ref().map(|(p, _)| p.clone()),
+            verdict: last.map(|(_, v)| v),
+            totals: self.totals,
+            tool_calls_by_tool: self.by_tool.clone(),
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+        };
+        let mut w = self.writer;
+        w.event(
+            "run_ended",
+            json!({"status": status.as_str(), "reason": reason, "totals": report.totals,
+                   "tool_calls_by_tool": report.tool_calls_by_tool, "submits": submits,
+                   "elapsed_s": report.elapsed_s}),
+        )?;
+        w.set_status(status.as_str(), Some(reason))?;
+        Ok(report)
+    }
+}
+
+/// Sizes of every image a request carries.
+fn request_images(request: &ModelRequest) -> impl Iterator<Item = (u32, u32)> + '_ {
+    request.messages.iter().filter(|m| m.role == Role::User).flat_map(|m| {
+        m.content.iter().flat_map(|c| match c {
+            Content::Image(img) => img.png_dimensions().into_iter().collect::<Vec<_>>(),
+            Content::ToolResult(r) => {
+                r.images.iter().filter_map(ImageData::png_dimensions).collect()
+            }
+            _ => Vec::new(),
+        })
+    })
+}

@@ -1,0 +1,294 @@
+//! `hazard_lookup`: mapped hazards, keep-out zones and DEM-derived hazards (steep or stepped
+//! ground) near a point or a segment.
+
+use geo::{Area, Centroid};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::args::{bounded, on_map, r2};
+use super::{Tool, ToolCallError, ToolOutput, Toolbox};
+use crate::analysis::slope_grid;
+use crate::checker::geometry::segment_to_polygon;
+use crate::checker::rules::hazards::blocks;
+use crate::checker::walk::pair_step;
+use crate::checker::Pt;
+
+/// Hazards near a point, or near the straight segment from (x_m, y_m) to (to_x_m, to_y_m):
+/// mapped hazards (rocks, boulder fields, sand ripples, outcrops, scarps, craters) with their
+/// distance and size, keep-out zones, and places where the DEM itself is too steep or has a
+/// step too high for the rover. The safety checker requires the rover's centre path to keep
+/// `buffer_m` (half the rover width plus a margin) from every blocking hazard and keep-out zone.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HazardLookupArgs {
+    /// Map x (east) of the point, or of the segment's start, metres.
+    pub x_m: f64,
+    /// Map y (north) of the point, or of the segment's start, metres.
+    pub y_m: f64,
+    /// Map x of the segment's end, metres (omit for a point).
+    #[serde(default)]
+    pub to_x_m: Option<f64>,
+    /// Map y of the segment's end, metres (omit for a point).
+    #[serde(default)]
+    pub to_y_m: Option<f64>,
+    /// Search radius around the point or segment, metres (default 25, at most 100).
+    #[serde(default)]
+    pub radius_m: Option<f64>,
+}
+
+/// A mapped hazard near the query.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappedHazard {
+    /// Its class (`rock`, `boulder_field`, `sand_ripple`, `outcrop`, `scarp`, `crater`,
+    /// `unknown`).
+    pub class: &'static str,
+    /// Its identifier in the site's hazard map.
+    pub id: usize,
+    /// Distance from the point or segment to its outline, metres (0 inside).
+    pub distance_m: f64,
+    /// Where on the query that distance is reached: map x, metres.
+    pub nearest_x_m: f64,
+    /// Where on the query that distance is reached: map y, metres.
+    pub nearest_y_m: f64,
+    /// Area of its outline, square metres.
+    pub area_m2: f64,
+    /// Centroid map x, metres.
+    pub centroid_x_m: f64,
+    /// Centroid map y, metres.
+    pub centroid_y_m: f64,
+    /// Whether the checker treats it as an obstacle (to be kept `buffer_m` away).
+    pub blocking: bool,
+}
+
+/// A keep-out zone near the query.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeepOutNear {
+    /// Its name.
+    pub name: String,
+    /// Distance from the point or segment, metres (0 inside).
+    pub distance_m: f64,
+}
+
+/// A DEM cell near the query that is too steep or too stepped.
+#[derive(Debug, Clone, Serialize)]
+pub struct TerrainHazard {
+    /// `steep` (Horn slope over the tilt limit) or `step` (a step over the step limit).
+    pub kind: &'static str,
+    /// Map x of the cell centre, metres.
+    pub x_m: f64,
+    /// Map y of the cell centre, metres.
+    pub y_m: f64,
+    /// The slope (degrees) or step (metres) measured.
+    pub value: f64,
+    /// The limit it exceeds.
+    pub limit: f64,
+    /// Distance from the point or segment, metres.
+    pub distance_m: f64,
+}
+
+/// The answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardLookupResult {
+    /// The radius searched, metres.
+    pub radius_m: f64,
+    /// The clearance the checker demands from blocking hazards and keep-outs, metres.
+    pub buffer_m: f64,
+    /// Mapped hazards within the radius, nearest first (at most 30).
+    pub mapped: Vec<MappedHazard>,
+    /// How many mapped hazards were within the radius in all.
+    pub mapped_total: usize,
+    /// Keep-out zones within the radius, nearest first.
+    pub keep_out: Vec<KeepOutNear>,
+    /// DEM cells over a limit within the radius, nearest first, at most one per 5 m square
+    /// (its worst cell), at most 30.
+    pub terrain: Vec<TerrainHazard>,
+    /// How many 5 m squares hold such a cell in all.
+    pub terrain_total: usize,
+}
+
+/// The `hazard_lookup` tool.
+pub struct HazardLookup;
+
+/// Entries listed per kind.
+const MAX_LISTED: usize = 30;
+/// The four pair directions (east, south, south-east, south-west), as the checker's walk.
+const DIRS: [(i64, i64); 4] = [(1, 0), (0, 1), (1, 1), (1, -1)];
+/// Side of the squares DEM hazards are grouped in, metres.
+const BIN_M: f64 = 5.0;
+
+impl Tool for HazardLookup {
+    const NAME: &'static str = "hazard_lookup";
+    type Args = HazardLookupArgs;
+
+    fn run(toolbox: &Toolbox, a: HazardLookupArgs) -> Result<ToolOutput, ToolCallError> {
+        let start = on_map(toolbox, "x_m/y_m", a.x_m, a.y_m)?;
+        let end = match (a.to_x_m, a.to_y_m) {
+            (None, None) => start,
+            (Some(x), Some(y)) => on_map(toolbox, "to_x_m/to_y_m", x, y)?,
+            _ => {
+                return Err(ToolCallError::InvalidArguments {
+                    field: Some("to_x_m/to_y_m".into()),
+                    message: "give both to_x_m and to_y_m for a segment, or neither".into(),
+                })
+            }
+        };
+        if (end.0 - start.0).hypot(end.1 - start.1) > 500.0 {
+            return Err(ToolCallError::InvalidArguments {
+                field: Some("to_x_m/to_y_m".into()),
+                message: "segment longer than 500 m; look up shorter stretches".into(),
+            });
+        }
+        let radius = bounded("radius_m", a.radius_m, 25.0, 100.0)?;
+        let mut mapped: Vec<MappedHazard> = toolbox
+            .bundle()
+            .hazards
+            .iter()
+            .filter_map(|h| {
+                let near = h
+                    .shape
+                    .0
+                    .iter()
+                    .map(|p| segment_to_polygon(start, end, p))
+                    .min_by(|x, y| x.distance.total_cmp(&y.distance))?;
+                if near.distance > radius {
+                    return None;
+                }
+                let c = h.shape.centroid()?;
+                let at = near.point(start, end);
+                Some(MappedHazard {
+                    class: h.class.as_str(),
+                    id: h.index,
+                    distance_m: r2(near.distance),
+                    nearest_x_m: r2(at.0),
+                    nearest_y_m: r2(at.1),
+                    area_m2: r2(h.shape.unsigned_area()),
+                    centroid_x_m: r2(c.x()),
+                    centroid_y_m: r2(c.y()),
+                    blocking: blocks(h.class),
+                })
+            })
+            .collect();
+        mapped.sort_by(|x, y| x.distance_m.total_cmp(&y.distance_m).then(x.id.cmp(&y.id)));
+        let mapped_total = mapped.len();
+        mapped.truncate(MAX_LISTED);
+        let mut keep_out: Vec<KeepOutNear> = toolbox
+            .mission()
+            .keep_out
+            .iter()
+            .map(|(name, poly)| KeepOutNear {
+                name: name.clone(),
+                distance_m: r2(segment_to_polygon(start, end, poly).distance),
+            })
+            .filter(|k| k.distance_m <= radius)
+            .collect();
+        keep_out.sort_by(|x, y| x.distance_m.total_cmp(&y.distance_m));
+        let (terrain, terrain_total) = terrain_hazards(toolbox, start, end, radius)?;
+        ToolOutput::json(&HazardLookupResult {
+            radius_m: radius,
+            buffer_m: r2(toolbox.profile().hazard_buffer_m()),
+            mapped,
+            mapped_total,
+            keep_out,
+            terrain,
+            terrain_total,
+        })
+    }
+}
+
+/// Distance from `p` to segment `a -> b`.
+fn point_segment_distance(p: Pt, a: Pt, b: Pt) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p.0 - a.0 - t * dx).hypot(p.1 - a.1 - t * dy)
+}
+
+/// Steep and stepped DEM cells within `radius` of `a -> b`, the worst per [`BIN_M`] square.
+fn terrain_hazards(
+    toolbox: &Toolbox,
+    a: Pt,
+    b: Pt,
+    radius: f64,
+) -> Result<(Vec<TerrainHazard>, usize), ToolCallError> {
+    let dem = &toolbox.bundle().dem;
+    let limits = &toolbox.profile().limits;
+    let grid = dem.window_around(
+        a.0.min(b.0) - radius,
+        a.1.min(b.1) - radius,
+        a.0.max(b.0) + radius,
+        a.1.max(b.1) + radius,
+        3,
+    )?;
+    let slope = slope_grid(&grid);
+    let t = grid.transform;
+    let at = |c: i64, r: i64| grid.get(c, r).map(f64::from);
+    let mut bins: std::collections::BTreeMap<(i64, i64), TerrainHazard> =
+        std::collections::BTreeMap::new();
+    for r in 0..grid.height as i64 {
+        for c in 0..grid.width as i64 {
+            let (x, y) = t.cell_center(c, r);
+            let d = point_segment_distance((x, y), a, b);
+            if d > radius {
+                continue;
+            }
+            let mut found: Option<(&'static str, f64, f64)> = None;
+            if let Some(s) = slope.get(c, r).map(f64::from) {
+                if s > limits.max_tilt_deg {
+                    found = Some(("steep", s, limits.max_tilt_deg));
+                }
+            }
+            if found.is_none() {
+                // A step belongs to the higher cell of its pair (the top of the ledge or the
+                // rock), so one rock is reported once, where it is.
+                let here = at(c, r);
+                let step = DIRS
+                    .iter()
+                    .flat_map(|&(dc, dr)| [(dc, dr), (-dc, -dr)])
+                    .filter(|&(dc, dr)| at(c + dc, r + dr) <= here)
+                    .map(|(dc, dr)| {
+                        let z: [Option<f64>; 6] = std::array::from_fn(|k| {
+                            at(c + (k as i64 - 2) * dc, r + (k as i64 - 2) * dr)
+                        });
+                        pair_step(&z)
+                    })
+                    .filter(|v| !v.is_nan())
+                    .fold(0.0, f64::max);
+                if step > limits.max_step_m {
+                    found = Some(("step", step, limits.max_step_m));
+                }
+            }
+            let Some((kind, value, limit)) = found else { continue };
+            let key = ((x / BIN_M).floor() as i64, (y / BIN_M).floor() as i64);
+            let ratio = value / limit;
+            let entry = TerrainHazard {
+                kind,
+                x_m: r2(x),
+                y_m: r2(y),
+                value: r2(value),
+                limit,
+                distance_m: r2(d),
+            };
+            bins.entry(key)
+                .and_modify(|e| {
+                    if ratio > e.value / e.limit {
+                        *e = entry.clone();
+                    }
+                })
+                .or_insert(entry);
+        }
+    }
+    let mut list: Vec<TerrainHazard> = bins.into_values().collect();
+    list.sort_by(|x, y| {
+        x.distance_m
+            .total_cmp(&y.distance_m)
+            .then(x.x_m.total_cmp(&y.x_m))
+            .then(x.y_m.total_cmp(&y.y_m))
+    });
+    let total = list.len();
+    list.truncate(MAX_LISTED);
+    Ok((list, total))
+}

@@ -1,0 +1,288 @@
+//! The model-facing tool API: what a vision-language model may ask about the terrain, as typed
+//! tools with JSON Schemas.
+//!
+//! Each tool is a module with one argument type (`serde` + `schemars::JsonSchema`; its doc
+//! comment is the tool's description and its fields' doc comments are what the model reads
+//! about each argument) and one result type. [`Toolbox`] holds one sol's terrain and dispatches
+//! a call given the tool's name and raw JSON arguments. Every failure is a structured
+//! [`ToolCallError`] the model can act on (which field is wrong, which point is off the map),
+//! never a panic: a model's arguments are untrusted input.
+//!
+//! Units are in field names (`x_m`, `max_tilt_deg`) so a model never has to guess them.
+
+mod args;
+pub mod check_route;
+pub mod elevation_profile;
+mod error;
+pub mod hazard_lookup;
+pub mod path_cost;
+pub mod slope_query;
+pub mod submit_route;
+pub mod view_tile;
+
+use std::sync::OnceLock;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use self::args::PointM;
+pub use self::error::ToolCallError;
+use crate::checker::{Checker, Mission, Pt};
+use crate::cost::{build_cost_grid, CostGrid};
+use crate::error::Result;
+use crate::terrain::{Bundle, LoadedSol, RoverProfile};
+
+/// A tool's name, description and argument schema, as every provider wants them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolSpec {
+    /// The name the model calls it by.
+    pub name: &'static str,
+    /// What it does and when to use it (the argument type's doc comment).
+    pub description: String,
+    /// JSON Schema (draft 2020-12, subschemas inlined) of the arguments object.
+    pub input_schema: serde_json::Value,
+}
+
+/// An image a tool returns (the model sees it; the JSON result describes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolImage {
+    /// PNG bytes.
+    pub png: Vec<u8>,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolOutput {
+    /// The compact JSON result.
+    pub result: serde_json::Value,
+    /// Images for the model (only `view_tile` makes them).
+    pub images: Vec<ToolImage>,
+    /// The waypoints of a `submit_route` call: the loop ends the turn and runs the real check.
+    pub submitted: Option<Vec<Pt>>,
+}
+
+impl ToolOutput {
+    /// A plain JSON result.
+    pub fn json(result: &impl Serialize) -> std::result::Result<Self, ToolCallError> {
+        let result = serde_json::to_value(result)
+            .map_err(|e| ToolCallError::Failed { message: format!("result encoding: {e}") })?;
+        Ok(ToolOutput { result, images: Vec::new(), submitted: None })
+    }
+}
+
+/// One tool: its name, argument type and what it does with them.
+pub trait Tool {
+    /// The name the model calls it by.
+    const NAME: &'static str;
+    /// The arguments (the doc comment of this type is the tool's description).
+    type Args: DeserializeOwned + JsonSchema;
+    /// Runs the tool.
+    fn run(toolbox: &Toolbox, args: Self::Args) -> std::result::Result<ToolOutput, ToolCallError>;
+}
+
+/// A registered tool, type-erased.
+struct Entry {
+    name: &'static str,
+    spec: fn() -> ToolSpec,
+    call: fn(&Toolbox, &serde_json::Value) -> std::result::Result<ToolOutput, ToolCallError>,
+}
+
+fn entry<T: Tool>() -> Entry {
+    Entry { name: T::NAME, spec: spec_of::<T>, call: call_of::<T> }
+}
+
+fn spec_of<T: Tool>() -> ToolSpec {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+        s.inline_subschemas = true;
+        s.meta_schema = None;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<T::Args>();
+    let mut value = schema.to_value();
+    let description = match value.as_object_mut() {
+        Some(obj) => {
+            obj.remove("title");
+            obj.remove("description").and_then(|d| d.as_str().map(str::to_owned))
+        }
+        None => None,
+    };
+    ToolSpec { name: T::NAME, description: description.unwrap_or_default(), input_schema: value }
+}
+
+fn call_of<T: Tool>(
+    toolbox: &Toolbox,
+    raw: &serde_json::Value,
+) -> std::result::Result<ToolOutput, ToolCallError> {
+    let args: T::Args = serde_path_to_error::deserialize(raw).map_err(|e| {
+        let field = e.path().to_string();
+        ToolCallError::InvalidArguments {
+            field: if field == "." { None } else { Some(field) },
+            message: e.into_inner().to_string(),
+        }
+    })?;
+    T::run(toolbox, args)
+}
+
+fn registry() -> &'static [Entry] {
+    static REGISTRY: OnceLock<Vec<Entry>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        vec![
+            entry::<view_tile::ViewTile>(),
+            entry::<slope_query::SlopeQuery>(),
+            entry::<hazard_lookup::HazardLookup>(),
+            entry::<path_cost::PathCostTool>(),
+            entry::<elevation_profile::ElevationProfile>(),
+            entry::<check_route::CheckRoute>(),
+            entry::<submit_route::SubmitRoute>(),
+        ]
+    })
+}
+
+/// Every tool's spec, in a fixed order (for prompts and `breadcrumb tools schema`).
+#[must_use]
+pub fn specs() -> Vec<ToolSpec> {
+    registry().iter().map(|e| (e.spec)()).collect()
+}
+
+/// The names of every tool, in the same order as [`specs`].
+#[must_use]
+pub fn names() -> Vec<&'static str> {
+    registry().iter().map(|e| e.name).collect()
+}
+
+/// One sol's terrain, rover and mission, ready to answer tool calls. Shared by concurrent calls
+/// (`Sync`): the DEM reads go through its own locked tile cache.
+pub struct Toolbox {
+    sol: LoadedSol,
+    bundle: Bundle,
+    profile: RoverProfile,
+    mission: Mission,
+    /// Built on the first `path_cost` call (a second or so on a large corridor), then shared.
+    cost: OnceLock<std::result::Result<CostGrid, String>>,
+    /// Pixel side of `view_tile` images (`None`: the tiles' default, 1024).
+    tile_px: Option<u32>,
+}
+
+impl std::fmt::Debug for Toolbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Toolbox").field("sol", &self.sol.sol.id).finish_non_exhaustive()
+    }
+}
+
+impl Toolbox {
+    /// Opens the sol's bundle and rover profile.
+    pub fn open(sol: &LoadedSol) -> Result<Toolbox> {
+        let bundle = Bundle::open(&sol.bundle_dir)?;
+        let profile = RoverProfile::load(&sol.rover_path)?;
+        Ok(Toolbox {
+            mission: Mission::from_sol(&sol.sol),
+            sol: sol.clone(),
+            bundle,
+            profile,
+            cost: OnceLock::new(),
+            tile_px: None,
+        })
+    }
+
+    /// The same toolbox drawing `view_tile` images `px` pixels a side (256 to 2048), for
+    /// models whose image budget is smaller or larger than the default.
+    #[must_use]
+    pub fn with_tile_px(mut self, px: u32) -> Self {
+        self.tile_px = Some(px.clamp(256, 2048));
+        self
+    }
+
+    /// Pixel side of `view_tile` images, when set.
+    #[must_use]
+    pub fn tile_px(&self) -> Option<u32> {
+        self.tile_px
+    }
+
+    /// The sol.
+    #[must_use]
+    pub fn sol(&self) -> &LoadedSol {
+        &self.sol
+    }
+
+    /// The terrain bundle.
+    #[must_use]
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The rover profile.
+    #[must_use]
+    pub fn profile(&self) -> &RoverProfile {
+        &self.profile
+    }
+
+    /// The sol's mission (start, goal, zones, budget) as the checker sees it.
+    #[must_use]
+    pub fn mission(&self) -> &Mission {
+        &self.mission
+    }
+
+    /// A safety checker over this site.
+    #[must_use]
+    pub fn checker(&self) -> Checker<'_> {
+        Checker::new(&self.bundle.dem, &self.bundle.hazards, &self.profile)
+    }
+
+    /// The planner's cost grid over the sol's area, built once.
+    pub fn cost_grid(&self) -> std::result::Result<&CostGrid, ToolCallError> {
+        self.cost
+            .get_or_init(|| {
+                build_cost_grid(
+                    &self.bundle.dem,
+                    &self.bundle.hazards,
+                    &self.mission,
+                    &self.profile,
+                )
+                .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| ToolCallError::Failed { message: format!("cost model: {e}") })
+    }
+
+    /// Calls tool `name` with raw JSON `args` (an object). Unknown tools, arguments that do
+    /// not match the schema, points off the map and no-data ground are errors the model can
+    /// read; nothing panics.
+    pub fn call(
+        &self,
+        name: &str,
+        args: &serde_json::Value,
+    ) -> std::result::Result<ToolOutput, ToolCallError> {
+        let Some(e) = registry().iter().find(|e| e.name == name) else {
+            return Err(ToolCallError::UnknownTool {
+                name: name.chars().take(80).collect(),
+                known: names().iter().map(|s| (*s).to_owned()).collect(),
+            });
+        };
+        (e.call)(self, args)
+    }
+
+    /// Like [`Toolbox::call`] with the arguments as JSON text (as providers deliver them).
+    pub fn call_str(
+        &self,
+        name: &str,
+        args_json: &str,
+    ) -> std::result::Result<ToolOutput, ToolCallError> {
+        let text = if args_json.trim().is_empty() { "{}" } else { args_json };
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ToolCallError::InvalidArguments {
+                field: None,
+                message: format!("arguments are not valid JSON: {e}"),
+            })?;
+        self.call(name, &value)
+    }
+
+    /// The DEM's extent `(xmin, ymin, xmax, ymax)`, map metres.
+    #[must_use]
+    pub fn extent(&self) -> (f64, f64, f64, f64) {
+        self.bundle.dem.extent()
+    }
+}

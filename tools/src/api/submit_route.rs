@@ -1,0 +1,48 @@
+//! `submit_route`: the model's final answer. The loop takes the waypoints, ends the turn and
+//! runs the real safety check; the tool itself only validates the shape.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::args::{finite_waypoints, PointM};
+use super::{Tool, ToolCallError, ToolOutput, Toolbox};
+
+/// Submits the final route. It is then checked by the safety checker: if it passes it is the
+/// plan; if it fails you receive the violations and may revise and submit again (a limited
+/// number of times). Check with `check_route` first.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRouteArgs {
+    /// The route's waypoints in driving order, map metres: the first at the rover's start, the
+    /// last within the goal tolerance, consecutive waypoints no farther apart than the spacing
+    /// limit.
+    pub waypoints: Vec<PointM>,
+    /// Why this route: the hazards it avoids and the choices made (kept with the plan).
+    #[serde(default)]
+    pub rationale: Option<String>,
+}
+
+/// The acknowledgement.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmitRouteResult {
+    /// Always true: the route was received and goes to the safety checker.
+    pub submitted: bool,
+    /// Waypoints received.
+    pub waypoints: usize,
+}
+
+/// The `submit_route` tool.
+pub struct SubmitRoute;
+
+impl Tool for SubmitRoute {
+    const NAME: &'static str = "submit_route";
+    type Args = SubmitRouteArgs;
+
+    fn run(_toolbox: &Toolbox, a: SubmitRouteArgs) -> Result<ToolOutput, ToolCallError> {
+        let pts = finite_waypoints(&a.waypoints)?;
+        let mut out =
+            ToolOutput::json(&SubmitRouteResult { submitted: true, waypoints: pts.len() })?;
+        out.submitted = Some(pts);
+        Ok(out)
+    }
+}

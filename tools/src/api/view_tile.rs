@@ -1,0 +1,83 @@
+//! `view_tile`: how the model looks and zooms — an image of a square of the map with labelled
+//! grid lines in map metres, and the exact footprint of that image.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::args::{finite_waypoints, on_map, PointM};
+use super::{Tool, ToolCallError, ToolImage, ToolOutput, Toolbox};
+use crate::tiles::{render_tile, Layer, Overlays, TileRequest, DEFAULT_PX};
+
+/// What the tile shows.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TileLayer {
+    /// The orbital image (default): rocks, ripples, outcrop, crater rims as a camera sees them.
+    #[default]
+    Ortho,
+    /// Slope of the elevation model, colour-ramped (degrees; steep ground stands out).
+    Slope,
+    /// Mapped hazards outlined and coloured by class.
+    Hazards,
+}
+
+/// An image of a square area of the map, centred at (centre_x_m, centre_y_m) and size_m on a
+/// side: the orbital image, the slope map or the mapped hazards, with grid lines labelled in map
+/// metres (x along the top and bottom, y along the sides), a scale bar, a north arrow, the start
+/// (S) and goal (G), the keep-in and keep-out outlines, and optionally your draft route. This is
+/// how you look closer: a smaller size_m shows more detail. The result gives the exact map
+/// footprint and metres per pixel of the image.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewTileArgs {
+    /// Map x (east) of the tile's centre, metres.
+    pub centre_x_m: f64,
+    /// Map y (north) of the tile's centre, metres.
+    pub centre_y_m: f64,
+    /// Side of the square on the ground, metres (5 to 2000).
+    pub size_m: f64,
+    /// Which layer to show (default ortho).
+    #[serde(default)]
+    pub layer: TileLayer,
+    /// A draft route to draw over the tile, waypoints in driving order (map metres).
+    #[serde(default)]
+    pub route: Option<Vec<PointM>>,
+}
+
+/// The `view_tile` tool.
+pub struct ViewTile;
+
+/// Largest tile side a model may ask for, metres (a wider view would only blur the terrain).
+pub const MAX_TILE_M: f64 = 2000.0;
+
+impl Tool for ViewTile {
+    const NAME: &'static str = "view_tile";
+    type Args = ViewTileArgs;
+
+    fn run(toolbox: &Toolbox, a: ViewTileArgs) -> Result<ToolOutput, ToolCallError> {
+        on_map(toolbox, "centre_x_m/centre_y_m", a.centre_x_m, a.centre_y_m)?;
+        if !(a.size_m.is_finite() && (5.0..=MAX_TILE_M).contains(&a.size_m)) {
+            return Err(ToolCallError::InvalidArguments {
+                field: Some("size_m".into()),
+                message: format!("must be between 5 and {MAX_TILE_M} metres, got {}", a.size_m),
+            });
+        }
+        let route = match &a.route {
+            Some(r) => finite_waypoints(r)?,
+            None => Vec::new(),
+        };
+        let layer = match a.layer {
+            TileLayer::Ortho => Layer::Ortho,
+            TileLayer::Slope => Layer::Slope,
+            TileLayer::Hazards => Layer::Hazards,
+        };
+        let request = TileRequest::new(a.centre_x_m, a.centre_y_m, a.size_m, layer)
+            .with_px(toolbox.tile_px().unwrap_or(DEFAULT_PX));
+        let overlays = Overlays::sol(&toolbox.sol().sol).with_route(&route);
+        let tile = render_tile(toolbox.bundle(), &request, &overlays)?;
+        let (width, height) = (tile.info.frame.width_px, tile.info.frame.height_px);
+        let mut out = ToolOutput::json(&tile.info)?;
+        out.images.push(ToolImage { png: tile.png, width, height });
+        Ok(out)
+    }
+}

@@ -1,0 +1,403 @@
+//! A* over the cost grid's 16-connected graph ([`crate::cost::grid`]).
+//!
+//! Flat arrays over a copy of the grid padded with two rows and columns of infeasible cells
+//! (so no move needs a bounds check), an indexed binary heap with decrease-key (each cell is in
+//! the open set at most once, so memory is bounded by the grid: about 17 bytes a cell), and a
+//! heuristic that is admissible and consistent: the straight-line distance to the target
+//! disc times the cheapest per-metre cost of any feasible cell. No move can cost less than
+//! its length times that, and the distance to a disc is 1-Lipschitz, so the first target
+//! popped is reached at optimal cost.
+
+use crate::checker::Pt;
+use crate::cost::grid::{move_weight, CostGrid, MOVES};
+use crate::cost::Constraints;
+
+/// Where the search may end: any feasible cell whose centre lies within `radius_m` of
+/// `point`, plus `cells` given explicitly.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Centre of the target disc, map metres.
+    pub point: Pt,
+    /// Radius of the target disc, metres (0: only `cells`).
+    pub radius_m: f64,
+    /// Cells that end the search, sorted.
+    cells: Vec<usize>,
+}
+
+impl Target {
+    /// Just cell `i`.
+    #[must_use]
+    pub fn cell(grid: &CostGrid, i: usize) -> Self {
+        Target { point: grid.centre(i), radius_m: 0.0, cells: vec![i] }
+    }
+
+    /// Every cell whose centre lies within `radius_m` of `point`, and the cell containing
+    /// `point` itself (whatever their feasibility: the search only ever reaches feasible ones).
+    #[must_use]
+    pub fn disc(grid: &CostGrid, point: Pt, radius_m: f64) -> Self {
+        let t = grid.transform();
+        let (dx, dy) = t.resolution();
+        let (u, v) = t.to_cell(point.0, point.1);
+        let (rc, rr) = ((radius_m / dx).ceil() as i64 + 1, (radius_m / dy).ceil() as i64 + 1);
+        let mut cells = Vec::new();
+        if u.is_finite() && v.is_finite() {
+            let (cu, cv) = (u.floor() as i64, v.floor() as i64);
+            for r in cv - rr..=cv + rr {
+                for c in cu - rc..=cu + rc {
+                    let Some(i) = grid.index(c, r) else { continue };
+                    let p = grid.centre(i);
+                    if (p.0 - point.0).hypot(p.1 - point.1) <= radius_m || (c == cu && r == cv) {
+                        cells.push(i);
+                    }
+                }
+            }
+        }
+        cells.sort_unstable();
+        Target { point, radius_m, cells }
+    }
+
+    /// The cells that end the search.
+    #[must_use]
+    pub fn cells(&self) -> &[usize] {
+        &self.cells
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.cells.binary_search(&i).is_ok()
+    }
+}
+
+/// A route found by the search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    /// Cells from the start to the target reached, grid indices.
+    pub path: Vec<usize>,
+    /// Its cost (the sum of its moves' costs).
+    pub cost: f64,
+    /// Cells expanded (taken off the open set).
+    pub expanded: usize,
+}
+
+const UNSEEN: u32 = u32::MAX;
+const CLOSED: u32 = u32::MAX - 1;
+const PAD: usize = 2;
+
+/// An open-set entry: `f = g + h`, then `h` (deeper first on a tie), then the cell.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    f: f64,
+    h: f64,
+    node: u32,
+}
+
+impl Entry {
+    #[inline]
+    fn before(&self, o: &Entry) -> bool {
+        self.f < o.f || (self.f == o.f && (self.h < o.h || (self.h == o.h && self.node < o.node)))
+    }
+}
+
+/// A binary min-heap of cells with decrease-key; `pos[cell]` is the cell's slot.
+struct Heap {
+    items: Vec<Entry>,
+}
+
+impl Heap {
+    #[inline]
+    fn up(&mut self, mut i: usize, pos: &mut [u32]) {
+        let e = self.items[i];
+        while i > 0 {
+            let p = (i - 1) / 2;
+            if !e.before(&self.items[p]) {
+                break;
+            }
+            self.items[i] = self.items[p];
+            pos[self.items[i].node as usize] = i as u32;
+            i = p;
+        }
+        self.items[i] = e;
+        pos[e.node as usize] = i as u32;
+    }
+
+    #[inline]
+    fn down(&mut self, mut i: usize, pos: &mut [u32]) {
+        let n = self.items.len();
+        let e = self.items[i];
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && self.items[r].before(&self.items[l]) { r } else { l };
+            if !self.items[c].before(&e) {
+                break;
+            }
+            self.items[i] = self.items[c];
+            pos[self.items[i].node as usize] = i as u32;
+            i = c;
+        }
+        self.items[i] = e;
+        pos[e.node as usize] = i as u32;
+    }
+
+    fn push_or_decrease(&mut self, e: Entry, pos: &mut [u32]) {
+        let slot = pos[e.node as usize];
+        if slot == UNSEEN {
+            self.items.push(e);
+            self.up(self.items.len() - 1, pos);
+        } else {
+            self.items[slot as usize] = e;
+            self.up(slot as usize, pos);
+        }
+    }
+
+    fn pop(&mut self, pos: &mut [u32]) -> Option<Entry> {
+        let top = *self.items.first()?;
+        let last = self.items.pop()?;
+        if !self.items.is_empty() {
+            self.items[0] = last;
+            self.down(0, pos);
+        }
+        pos[top.node as usize] = CLOSED;
+        Some(top)
+    }
+}
+
+/// One move in padded-index terms.
+#[derive(Clone, Copy)]
+struct PMove {
+    to: isize,
+    via: [isize; 2],
+    len: f64,
+    via_costs: bool,
+    /// Axis bit of the move (heading masks).
+    bit: u8,
+}
+
+/// Every first move allowed.
+pub const ALL_MOVES: u16 = u16::MAX;
+
+/// The cheapest route from cell `start` to any cell of `target` on `grid`'s 16-connected
+/// graph, ignoring the constraints in `relaxed`; `None` when no target is reachable (or the
+/// start is infeasible). See [`astar_from`].
+#[must_use]
+pub fn astar(
+    grid: &CostGrid,
+    start: usize,
+    target: &Target,
+    relaxed: Constraints,
+) -> Option<SearchResult> {
+    astar_from(grid, start, ALL_MOVES, target, relaxed)
+}
+
+/// [`astar`] with the first move limited to the moves whose bit is set in `first_moves`
+/// (bit `k` for [`MOVES`]`[k]`: the planner leaves out headings the rover cannot turn to
+/// from its start heading).
+///
+/// On a grid with heading masks ([`CostGrid::has_axes`]) the search state is a cell and the
+/// move that entered it (17 states a cell, the 17th for the start): a move must leave its
+/// cell and enter the next along an axis the rover may face on both (the cells a knight move
+/// crosses need only be feasible: between centres the checker's verification is the judge), and changing direction at a cell
+/// turns the rover in place through every axis between the two headings
+/// ([`crate::cost::Headings::sweep`]), each of which must be allowed there. On a grid
+/// without masks the state is the cell alone.
+#[must_use]
+pub fn astar_from(
+    grid: &CostGrid,
+    start: usize,
+    first_moves: u16,
+    target: &Target,
+    relaxed: Constraints,
+) -> Option<SearchResult> {
+    let (w, h) = (grid.width(), grid.height());
+    if start >= grid.len() || !grid.passable(start, relaxed) || target.cells.is_empty() {
+        return None;
+    }
+    let turns = grid.has_axes();
+    let dirs: usize = if turns { 17 } else { 1 };
+    let start_dir: usize = if turns { 16 } else { 0 };
+    let pw = w + 2 * PAD;
+    let ph = h + 2 * PAD;
+    let cells = pw * ph;
+    let states = cells.checked_mul(dirs)?;
+    if states >= CLOSED as usize {
+        return None;
+    }
+    let mut pc = vec![f32::INFINITY; cells];
+    let mut pm = if turns { vec![0u8; cells] } else { Vec::new() };
+    let (costs, blocked) = (grid.costs(), grid.blocked());
+    for r in 0..h {
+        let base = (r + PAD) * pw + PAD;
+        for c in 0..w {
+            let i = r * w + c;
+            if blocked[i].without(relaxed).is_empty() {
+                let axes = grid.axes(i, relaxed);
+                if axes != 0 {
+                    pc[base + c] = costs[i];
+                    if turns {
+                        pm[base + c] = axes;
+                    }
+                }
+            }
+        }
+    }
+    let hd = grid.headings();
+    let moves: Vec<PMove> = MOVES
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let off = |dc: i32, dr: i32| dr as isize * pw as isize + dc as isize;
+            PMove {
+                to: off(m.dc, m.dr),
+                via: [off(m.via[0].0, m.via[0].1), off(m.via[1].0, m.via[1].1)],
+                len: grid.move_length(m),
+                via_costs: m.via_costs,
+                bit: 1 << hd.axis_of[k],
+            }
+        })
+        .collect();
+    let cmin = grid.min_cost(relaxed).unwrap_or(0.0);
+    let t = grid.transform();
+    let (dx, dy) = t.resolution();
+    let (gu, gv) = t.to_cell(target.point.0, target.point.1);
+    let radius = target.radius_m;
+    let heuristic = |p: usize| -> f64 {
+        let (c, r) = ((p % pw) as f64 - PAD as f64 + 0.5, (p / pw) as f64 - PAD as f64 + 0.5);
+        let d = ((c - gu) * dx).hypot((r - gv) * dy) - radius;
+        if d > 0.0 {
+            d * cmin
+        } else {
+            0.0
+        }
+    };
+    let to_padded = |i: usize| (i / w + PAD) * pw + i % w + PAD;
+    let to_grid = |p: usize| (p / pw - PAD) * w + p % pw - PAD;
+
+    let mut g = vec![f64::INFINITY; states];
+    let mut pos = vec![UNSEEN; states];
+    // Without turns: the move that reached the state; with turns (the move is the state's
+    // own direction): the direction of the state it came from.
+    let mut parent = vec![u8::MAX; states];
+    let mut heap = Heap { items: Vec::with_capacity(1024) };
+    let sp = to_padded(start);
+    let s = sp * dirs + start_dir;
+    g[s] = 0.0;
+    let hs = heuristic(sp);
+    heap.push_or_decrease(Entry { f: hs, h: hs, node: s as u32 }, &mut pos);
+    let mut expanded = 0usize;
+    while let Some(e) = heap.pop(&mut pos) {
+        let st = e.node as usize;
+        let (u, din) = if turns { (st / dirs, st % dirs) } else { (st, 0) };
+        expanded += 1;
+        if target.contains(to_grid(u)) {
+            let mut path = vec![to_grid(u)];
+            let mut cur = st;
+            while cur != s {
+                let (p, d) = if turns { (cur / dirs, cur % dirs) } else { (cur, 0) };
+                let k = if turns { d } else { parent[cur] as usize };
+                let prev = (p as isize - moves[k].to) as usize;
+                cur = if turns { prev * dirs + parent[cur] as usize } else { prev };
+                path.push(to_grid(prev));
+            }
+            path.reverse();
+            return Some(SearchResult { path, cost: g[st], expanded });
+        }
+        let gu_ = g[st];
+        let cu = pc[u];
+        let mu = if turns { pm[u] } else { u8::MAX };
+        let at_start = st == s;
+        for (k, m) in moves.iter().enumerate() {
+            if at_start && first_moves & (1 << k) == 0 {
+                continue;
+            }
+            if turns && !at_start && din != k {
+                let need = hd.sweep[din][k];
+                if mu & need != need {
+                    continue;
+                }
+            }
+            let v = (u as isize + m.to) as usize;
+            let cv = pc[v];
+            if cv == f32::INFINITY {
+                continue;
+            }
+            let ia = (u as isize + m.via[0]) as usize;
+            let ib = (u as isize + m.via[1]) as usize;
+            let (a, b) = (pc[ia], pc[ib]);
+            if a == f32::INFINITY || b == f32::INFINITY {
+                continue;
+            }
+            if turns {
+                let bit = m.bit;
+                if mu & bit == 0 || pm[v] & bit == 0 {
+                    continue;
+                }
+            }
+            let ns = if turns { v * dirs + k } else { v };
+            if pos[ns] == CLOSED {
+                continue;
+            }
+            let step = if m.via_costs {
+                move_weight(m.len, &[cu, a, b, cv])
+            } else {
+                move_weight(m.len, &[cu, cv])
+            };
+            let ng = gu_ + step;
+            if ng < g[ns] {
+                g[ns] = ng;
+                parent[ns] = if turns { din as u8 } else { k as u8 };
+                let hv = heuristic(v);
+                heap.push_or_decrease(Entry { f: ng + hv, h: hv, node: ns as u32 }, &mut pos);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::terrain::GeoTransform;
+
+    fn grid(w: usize, h: usize, costs: &[f32]) -> CostGrid {
+        CostGrid::from_costs(w, h, GeoTransform { x0: 0.0, y0: h as f64, dx: 1.0, dy: -1.0 }, costs)
+            .unwrap()
+    }
+
+    #[test]
+    fn straight_and_knight_routes_on_uniform_ground() {
+        let g = grid(10, 10, &[1.0; 100]);
+        let r = astar(&g, 0, &Target::cell(&g, 9), Constraints::NONE).unwrap();
+        assert!((r.cost - 9.0).abs() < 1e-12, "{r:?}");
+        let r = astar(&g, 0, &Target::cell(&g, 2 + 10), Constraints::NONE).unwrap();
+        assert_eq!(r.path, vec![0, 12], "one knight move");
+        assert!((r.cost - 5f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn walls_are_walked_around_or_unreachable() {
+        let inf = f32::INFINITY;
+        let mut c = vec![1.0; 25];
+        for r in 0..4 {
+            c[r * 5 + 2] = inf;
+        }
+        let g = grid(5, 5, &c);
+        let r = astar(&g, 0, &Target::cell(&g, 4), Constraints::NONE).unwrap();
+        assert!(r.path.iter().all(|&i| i % 5 != 2 || i / 5 == 4), "{:?}", r.path);
+        c[22] = inf;
+        let g = grid(5, 5, &c);
+        assert!(astar(&g, 0, &Target::cell(&g, 4), Constraints::NONE).is_none());
+        let relax = Constraints::only(crate::cost::Constraint::Impassable);
+        assert!(astar(&g, 0, &Target::cell(&g, 4), relax).is_some());
+    }
+
+    #[test]
+    fn a_disc_target_stops_at_its_edge() {
+        let g = grid(20, 1, &[1.0; 20]);
+        let t = Target::disc(&g, (19.5, 0.5), 3.0);
+        assert_eq!(t.cells(), &[16, 17, 18, 19]);
+        let r = astar(&g, 0, &t, Constraints::NONE).unwrap();
+        assert_eq!(*r.path.last().unwrap(), 16);
+    }
+}
