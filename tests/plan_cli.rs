@@ -42,7 +42,9 @@ fn plans_a_sol_and_the_checker_passes_the_plan() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    let png = std::fs::read(out.join("overlay.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG", "overlay.png is a PNG");
     // The checker, run on its own, agrees.
     let plan_path = out.join("plan.json").to_string_lossy().into_owned();
     let c = breadcrumb(&["check", "--sol", &sol("plains-02-keepout"), &plan_path]);

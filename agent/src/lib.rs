@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod models;
+pub mod noisy;
 pub mod prompt;
 pub mod provider;
 pub mod reference;

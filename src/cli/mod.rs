@@ -2,6 +2,7 @@
 //! returns an [`ExitStatus`].
 
 mod check;
+mod eval;
 mod models;
 mod plan;
 mod propose;
@@ -53,6 +54,9 @@ enum Command {
     #[command(subcommand)]
     Site(site::SiteCommand),
     Check(check::CheckArgs),
+    /// Regression evals over suites of sols: run a matrix of models and prompts, list runs.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     Models(models::ModelsArgs),
     Plan(plan::PlanArgs),
     Propose(propose::ProposeArgs),
@@ -80,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Site(cmd) => site::run(cmd),
         Command::Check(args) => check::run(&args),
+        Command::Eval(cmd) => eval::run(cmd),
         Command::Models(args) => models::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Propose(args) => propose::run(&args),

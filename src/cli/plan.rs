@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannedRoute, PlannerOptions};
+use breadcrumb_tools::render::{render_overlay, RenderOptions};
 use breadcrumb_tools::terrain::{RoverProfile, Sol};
 use clap::Args;
 
@@ -18,7 +19,8 @@ use super::ExitStatus;
 /// hazards; infeasible wherever the safety checker could refuse the rover), simplifies it into
 /// waypoints at most the rover's waypoint spacing apart, and verifies them with the checker.
 /// Writes DIR/plan.json (the plan format `breadcrumb check` reads, with provenance and the
-/// verdict) and DIR/plan.geojson (the route as a LineString and its waypoints as Points).
+/// verdict), DIR/plan.geojson (the route as a LineString and its waypoints as Points) and
+/// DIR/overlay.png (the route over the orbital image and the slope map).
 /// Exit status: 0 a route was planned, 1 there is no safe route (the reason is printed),
 /// 2 bad input.
 ///
@@ -28,7 +30,7 @@ pub struct PlanArgs {
     /// Sol TOML (start, goal, keep-in and keep-out zones, budget; names its bundle and rover).
     #[arg(long, value_name = "SOL.toml")]
     sol: PathBuf,
-    /// Directory to write plan.json and plan.geojson into (created if missing).
+    /// Directory to write plan.json, plan.geojson and overlay.png into (created if missing).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     out: PathBuf,
 }
@@ -50,11 +52,22 @@ pub fn run(a: &PlanArgs) -> anyhow::Result<ExitStatus> {
             let geojson_path = a.out.join("plan.geojson");
             write_atomic(&plan_path, &plan_json)?;
             write_atomic(&geojson_path, &geojson)?;
-            // Renderer hook: an overlay picture of the route (DIR/plan.png, the route and its
-            // waypoints over the ortho image) belongs here, once the tiles renderer can draw
-            // routes; `route` and `sol` are all it needs.
+            let overlay_path = a.out.join("overlay.png");
+            let png = render_overlay(
+                &sol,
+                &route.waypoints,
+                Some(&route.verdict),
+                &RenderOptions::default(),
+            )
+            .with_context(|| format!("drawing {}", overlay_path.display()))?;
+            write_atomic_bytes(&overlay_path, &png)?;
             print!("{}", summary(&id, sol.sol.drive_budget_m, &route));
-            println!("wrote {} and {}", plan_path.display(), geojson_path.display());
+            println!(
+                "wrote {}, {} and {}",
+                plan_path.display(),
+                geojson_path.display(),
+                overlay_path.display()
+            );
             Ok(ExitStatus::Success)
         }
         PlanOutcome::NoSafeRoute { reason, .. } => {
@@ -91,14 +104,19 @@ fn opt(v: Option<f64>, unit: &str) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}{unit}"))
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file.
-fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+/// [`write_atomic`] for bytes.
+fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| {
         let _ = std::fs::remove_file(&tmp);
         format!("renaming {} to {}", tmp.display(), path.display())
     })
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees a half-written file.
+fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_atomic_bytes(path, text.as_bytes())
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use breadcrumb_agent::models::{build_provider, ModelRegistry};
+use breadcrumb_agent::noisy::{NoisyConfig, NoisyProvider};
 use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::provider::{Provider, ProviderKind, Sampling};
 use breadcrumb_agent::reference::ReferenceProvider;
@@ -99,6 +100,7 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
     };
     let provider: Arc<dyn Provider> = match entry.provider {
         ProviderKind::Reference => Arc::new(ReferenceProvider::new(&sol)),
+        ProviderKind::Noisy => Arc::new(NoisyProvider::new(&sol, NoisyConfig::default())),
         ProviderKind::Replay => {
             let Some(c) = &a.cassette else {
                 bail!("model `{}` replays a recording: give --cassette TRANSCRIPT", a.model)

@@ -314,3 +314,50 @@ fn the_costs_section_is_optional_and_validated() {
     std::fs::write(&p, text.replace("tilt_margin_deg = 2.0", "tilt_margin_deg = 30.0")).unwrap();
     assert!(RoverProfile::load(&p).is_err(), "a margin over the limit leaves nothing feasible");
 }
+
+/// The planner on real terrain: a checker-passing route between the start and end of every
+/// real Curiosity drive longer than 15 m on the Gale HiRISE DEM, no costlier under the cost
+/// model than the drive the rover actually made (the planner's cost is the optimum).
+#[test]
+fn the_planner_routes_every_real_gale_drive_no_costlier_than_the_rover_drove() {
+    use breadcrumb_tools::checker::plan::load_routes;
+    use breadcrumb_tools::cost::cost_grid_for_sol;
+    use breadcrumb_tools::terrain::sol_from_route::{sol_from_route, write_sol, FromRouteOptions};
+
+    let gale = crate::realdata("gale-marias-pass");
+    let drives = gale.join("drives.geojson");
+    let rover = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/rovers/perseverance.toml");
+    let (routes, _) = load_routes(&drives).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut planned = 0;
+    for r in &routes {
+        let length: f64 =
+            r.points.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum();
+        if length <= 15.0 {
+            continue;
+        }
+        let n = r.properties["sol"].as_u64().unwrap();
+        let out = dir.path().join(format!("gale-{n}.toml"));
+        let (sol, _) =
+            sol_from_route(&FromRouteOptions::new(gale.clone(), &drives, n, rover.clone(), &out))
+                .unwrap();
+        write_sol(&sol, &out, false).unwrap();
+        let l = Sol::load(&out).unwrap();
+        let route = match plan_sol(&l, &PlannerOptions::default()).unwrap() {
+            PlanOutcome::Route(r) => r,
+            PlanOutcome::NoSafeRoute { reason, .. } => panic!("sol {n}: refused: {reason}"),
+        };
+        assert_sound(&l, &route);
+        let grid = cost_grid_for_sol(&l).unwrap();
+        let real: Vec<Pt> = l.sol.reference_route.iter().map(|p| (p[0], p[1])).collect();
+        let real_cost = grid.path_cost(&real).unwrap().total_cost;
+        assert!(
+            route.cost <= real_cost + 1e-6,
+            "sol {n}: planned cost {} above the real drive's {real_cost}",
+            route.cost
+        );
+        planned += 1;
+    }
+    assert_eq!(planned, 12);
+}

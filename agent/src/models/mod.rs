@@ -9,6 +9,8 @@
 //! model = "claude-sonnet-4-5"
 //! input_usd_per_mtok = 3.0
 //! output_usd_per_mtok = 15.0
+//! cached_input_usd_per_mtok = 0.3         # optional; cache reads (default: see ModelEntry)
+//! cache_write_usd_per_mtok = 3.75         # optional; cache writes (Anthropic)
 //! image_tokens = "anthropic"              # anthropic | openai | none
 //! temperature = 0.2                       # optional
 //! max_tokens = 8192                       # optional
@@ -83,6 +85,14 @@ pub struct ModelEntry {
     pub input_usd_per_mtok: f64,
     /// USD per million output tokens.
     pub output_usd_per_mtok: f64,
+    /// USD per million input tokens read from the prompt cache; if absent, 10% of the input
+    /// price for `anthropic`, 50% for `openai`, the input price otherwise.
+    #[serde(default)]
+    pub cached_input_usd_per_mtok: Option<f64>,
+    /// USD per million input tokens written to the prompt cache; if absent, 125% of the input
+    /// price for `anthropic` (5-minute cache), the input price otherwise.
+    #[serde(default)]
+    pub cache_write_usd_per_mtok: Option<f64>,
     /// How its images are counted.
     #[serde(default)]
     pub image_tokens: ImageTokenRule,
@@ -112,12 +122,20 @@ pub enum KeyState {
 }
 
 impl ModelEntry {
-    /// Its prices.
+    /// Its prices, with the provider's usual cache ratios where the entry gives none.
     #[must_use]
     pub fn prices(&self) -> Prices {
+        let input = self.input_usd_per_mtok;
+        let (read, write) = match self.provider {
+            ProviderKind::Anthropic => (Some(input * 0.1), Some(input * 1.25)),
+            ProviderKind::OpenAi => (Some(input * 0.5), None),
+            ProviderKind::Reference | ProviderKind::Replay | ProviderKind::Noisy => (None, None),
+        };
         Prices {
-            input_usd_per_mtok: self.input_usd_per_mtok,
+            input_usd_per_mtok: input,
             output_usd_per_mtok: self.output_usd_per_mtok,
+            cached_input_usd_per_mtok: self.cached_input_usd_per_mtok.or(read),
+            cache_write_usd_per_mtok: self.cache_write_usd_per_mtok.or(write),
         }
     }
 
@@ -136,7 +154,7 @@ impl ModelEntry {
         self.base_url.as_deref().or(match self.provider {
             ProviderKind::OpenAi => Some(OPENAI_BASE_URL),
             ProviderKind::Anthropic => Some(ANTHROPIC_BASE_URL),
-            ProviderKind::Reference | ProviderKind::Replay => None,
+            ProviderKind::Reference | ProviderKind::Replay | ProviderKind::Noisy => None,
         })
     }
 
@@ -172,7 +190,11 @@ impl ModelEntry {
         if self.model.trim().is_empty() {
             return Some("`model` is empty".to_owned());
         }
-        if !price_ok(self.input_usd_per_mtok) || !price_ok(self.output_usd_per_mtok) {
+        let cache_ok = [self.cached_input_usd_per_mtok, self.cache_write_usd_per_mtok]
+            .into_iter()
+            .flatten()
+            .all(price_ok);
+        if !price_ok(self.input_usd_per_mtok) || !price_ok(self.output_usd_per_mtok) || !cache_ok {
             return Some("prices must be finite and not negative".to_owned());
         }
         if let Some(t) = self.temperature {
@@ -293,7 +315,7 @@ pub fn build_provider(entry: &ModelEntry) -> Result<Arc<dyn Provider>, ProviderE
             })?;
             Ok(Arc::new(AnthropicProvider::new(&config, key)?))
         }
-        provider @ (ProviderKind::Reference | ProviderKind::Replay) => {
+        provider @ (ProviderKind::Reference | ProviderKind::Replay | ProviderKind::Noisy) => {
             Err(ProviderError::NotAvailable { model: entry.name.clone(), provider })
         }
     }
@@ -358,6 +380,32 @@ max_tokens = 1000
         let local = registry.get("b-local").unwrap();
         assert_eq!((local.line, local.image_tokens), (2, ImageTokenRule::None));
         assert_eq!(local.key_state(), KeyState::NotNeeded);
+    }
+
+    #[test]
+    fn cache_prices_given_or_defaulted_by_provider() {
+        let registry = parse(GOOD).unwrap();
+        let claude = registry.get("a-claude").unwrap().prices();
+        assert_eq!(claude.cached_input_usd_per_mtok, Some(3.0 * 0.1));
+        assert_eq!(claude.cache_write_usd_per_mtok, Some(3.0 * 1.25));
+        let mut local = registry.get("b-local").unwrap().clone();
+        local.input_usd_per_mtok = 2.5;
+        assert_eq!(local.prices().cached_input_usd_per_mtok, Some(1.25));
+        assert_eq!(local.prices().cache_write_usd_per_mtok, None);
+        let given = GOOD.replace(
+            "output_usd_per_mtok = 15.0",
+            "output_usd_per_mtok = 15.0\ncached_input_usd_per_mtok = 0.5\ncache_write_usd_per_mtok = 4.0",
+        );
+        let claude = parse(&given).unwrap().get("a-claude").unwrap().prices();
+        assert_eq!(
+            (claude.cached_input_usd_per_mtok, claude.cache_write_usd_per_mtok),
+            (Some(0.5), Some(4.0))
+        );
+        let bad = GOOD.replace(
+            "output_usd_per_mtok = 15.0",
+            "output_usd_per_mtok = 15.0\ncached_input_usd_per_mtok = -0.5",
+        );
+        assert!(parse(&bad).unwrap_err().contains("prices must be finite"));
     }
 
     #[test]

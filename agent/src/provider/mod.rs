@@ -77,6 +77,8 @@ pub enum ProviderKind {
     Reference,
     /// Playback of recorded turns (cassettes).
     Replay,
+    /// The seeded noisy policy (perturbed planner routes, no model; [`crate::noisy`]).
+    Noisy,
 }
 
 impl ProviderKind {
@@ -88,6 +90,7 @@ impl ProviderKind {
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Reference => "reference",
             ProviderKind::Replay => "replay",
+            ProviderKind::Noisy => "noisy",
         }
     }
 }

@@ -222,14 +222,27 @@ pub struct ModelResponse {
 }
 
 /// Token counts of one turn.
+///
+/// `input_tokens` is everything the model read, on every API: for Anthropic the providers add
+/// the cache reads and writes (which its API counts apart) so the total means the same as
+/// OpenAI's `prompt_tokens`. The cache counts are parts of it, priced apart
+/// ([`crate::models::Prices::cost_usd`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
-    /// Tokens read, images included (and cached prompt tokens, for Anthropic).
+    /// Tokens read, images and cached prompt tokens included.
     pub input_tokens: u64,
     /// Tokens written.
     pub output_tokens: u64,
     /// Of `input_tokens`, those spent on images, when the server says.
     pub image_tokens: Option<u64>,
+    /// Of `input_tokens`, those read from the prompt cache (Anthropic
+    /// `cache_read_input_tokens`, OpenAI `prompt_tokens_details.cached_tokens`).
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    /// Of `input_tokens`, those written to the prompt cache (Anthropic
+    /// `cache_creation_input_tokens`; OpenAI does not charge for writes).
+    #[serde(default)]
+    pub cache_write_tokens: u64,
 }
 
 /// Why a model stopped, normalised across providers.

@@ -47,8 +47,12 @@ pub struct Totals {
     pub turns: u32,
     /// Tool calls executed.
     pub tool_calls: u32,
-    /// Input tokens (images included).
+    /// Input tokens (images and cached tokens included).
     pub input_tokens: u64,
+    /// Of `input_tokens`, those read from the prompt cache.
+    pub cached_input_tokens: u64,
+    /// Of `input_tokens`, those written to the prompt cache.
+    pub cache_write_tokens: u64,
     /// Output tokens.
     pub output_tokens: u64,
     /// Image tokens (reported by the server, or estimated).
@@ -63,6 +67,8 @@ impl Totals {
     /// Adds one turn's usage and cost.
     pub fn add(&mut self, usage: &Usage, image_tokens: u64, cost_usd: f64) {
         self.input_tokens += usage.input_tokens;
+        self.cached_input_tokens += usage.cached_input_tokens;
+        self.cache_write_tokens += usage.cache_write_tokens;
         self.output_tokens += usage.output_tokens;
         self.image_tokens += image_tokens;
         self.cost_usd += cost_usd;

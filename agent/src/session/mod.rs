@@ -83,7 +83,7 @@ impl Default for SessionConfig {
             budgets: Budgets::default(),
             retry: RetryPolicy::default(),
             sampling: Sampling::default(),
-            prices: Prices { input_usd_per_mtok: 0.0, output_usd_per_mtok: 0.0 },
+            prices: Prices::default(),
             image_rule: ImageTokenRule::None,
             keep_images: 2,
             max_idle_turns: 3,

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use breadcrumb_agent::models::ModelRegistry;
 use breadcrumb_agent::provider::anthropic::{AnthropicConfig, AnthropicProvider};
 use breadcrumb_agent::provider::{
     ErrorClass, ModelResponse, Provider, ProviderError, StopReason, Usage,
@@ -68,11 +69,15 @@ async fn tool_use_turn_and_the_request_on_the_wire() {
     assert_eq!(response.tool_calls[1].arguments["radius_m"], 5.0);
     assert_eq!(
         response.usage,
-        Some(Usage { input_tokens: 3120, output_tokens: 98, image_tokens: None })
+        Some(Usage { input_tokens: 3120, output_tokens: 98, ..Usage::default() })
     );
 
     assert_eq!(body["model"], "claude-sonnet-4-5");
-    assert_eq!(body["system"], "You plan rover drives.");
+    assert_eq!(
+        body["system"],
+        json!([{"type": "text", "text": "You plan rover drives.",
+            "cache_control": {"type": "ephemeral"}}])
+    );
     assert_eq!(body["max_tokens"], 1024);
     assert_eq!(body["temperature"], 0.25);
     assert_eq!(body["tools"][0]["name"], "view_tile");
@@ -83,7 +88,7 @@ async fn tool_use_turn_and_the_request_on_the_wire() {
     assert_eq!(
         messages[0]["content"][1],
         json!({"type": "image", "source": {"type": "base64", "media_type": "image/png",
-            "data": png(1).base64()}})
+            "data": png(1).base64()}, "cache_control": {"type": "ephemeral"}})
     );
     assert_eq!(messages[1]["content"][1]["type"], "tool_use");
     assert_eq!(messages[1]["content"][1]["input"]["size_m"], 50.0);
@@ -99,6 +104,82 @@ async fn tool_use_turn_and_the_request_on_the_wire() {
     assert_eq!(result["content"][1]["source"]["data"], png(2).base64());
     assert_eq!(messages[2]["content"][1]["tool_use_id"], "call_b");
     assert!(messages[2]["content"][1].get("is_error").is_none());
+}
+
+/// The `cache_control` markers of a body: where they are (as JSON pointers), in document order.
+fn breakpoints(value: &Value, at: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("cache_control") {
+                assert_eq!(map["cache_control"], json!({"type": "ephemeral"}), "at {at}");
+                out.push(at.to_owned());
+            }
+            for (k, v) in map {
+                breakpoints(v, &format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                breakpoints(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn prompt_caching_breakpoints_usage_and_cost() {
+    let reply = json!({
+        "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+        "content": [{"type": "text", "text": "Looks clear."}], "stop_reason": "end_turn",
+        "usage": {"input_tokens": 412, "cache_creation_input_tokens": 1_588,
+                  "cache_read_input_tokens": 6_000, "output_tokens": 200,
+                  "cache_creation": {"ephemeral_5m_input_tokens": 1_588,
+                                     "ephemeral_1h_input_tokens": 0}}
+    });
+    let (outcome, body) = exchange(ResponseTemplate::new(200).set_body_json(reply)).await;
+
+    // Breakpoints: the last tool, the system block, the newest user turn's last block (the
+    // second tool result) and the earlier user turn with an image (the task's overview).
+    let mut marked = Vec::new();
+    breakpoints(&body, "", &mut marked);
+    marked.sort();
+    assert_eq!(
+        marked,
+        ["/messages/0/content/1", "/messages/2/content/1", "/system/0", "/tools/1"],
+        "{body:#}"
+    );
+    assert!(marked.len() <= 4, "the API takes at most four breakpoints");
+    assert_eq!(body["messages"][2]["content"][1]["tool_use_id"], "call_b");
+    assert_eq!(body["messages"][0]["content"][1]["type"], "image");
+
+    // Cache reads and writes are counted in the input and kept apart for pricing.
+    let usage = outcome.unwrap().usage.unwrap();
+    assert_eq!(
+        usage,
+        Usage {
+            input_tokens: 412 + 1_588 + 6_000,
+            output_tokens: 200,
+            image_tokens: None,
+            cached_input_tokens: 6_000,
+            cache_write_tokens: 1_588,
+        }
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let registry = ModelRegistry::load(&root.join("models.toml")).unwrap();
+    let prices = registry.get("claude-sonnet").unwrap().prices();
+    assert_eq!(
+        (
+            prices.input_usd_per_mtok,
+            prices.cached_input_usd_per_mtok,
+            prices.cache_write_usd_per_mtok
+        ),
+        (3.0, Some(0.30), Some(3.75))
+    );
+    let usd = (412.0 * 3.0 + 1_588.0 * 3.75 + 6_000.0 * 0.30 + 200.0 * 15.0) / 1e6;
+    assert!((prices.cost_usd(&usage) - usd).abs() < 1e-12, "{}", prices.cost_usd(&usage));
+    let uncached = (8_000.0 * 3.0 + 200.0 * 15.0) / 1e6;
+    assert!(prices.cost_usd(&usage) < uncached);
 }
 
 #[tokio::test]

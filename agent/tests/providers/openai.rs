@@ -91,7 +91,7 @@ async fn openai_parallel_tool_calls_and_the_request_on_the_wire() {
     assert_eq!(response.tool_calls[1].name, "hazard_lookup");
     assert_eq!(
         response.usage,
-        Some(Usage { input_tokens: 2051, output_tokens: 64, image_tokens: None })
+        Some(Usage { input_tokens: 2051, output_tokens: 64, ..Usage::default() })
     );
     assert_eq!(response.model.as_deref(), Some("gpt-4o-2024-08-06"));
 
@@ -152,7 +152,43 @@ async fn vllm_shape() {
     assert_eq!(response.stop_reason, StopReason::ToolUse);
     assert_eq!(response.tool_calls[0].id, "chatcmpl-tool-5c1d");
     assert_eq!(response.tool_calls[0].arguments["size_m"], 25);
-    assert_eq!(response.usage.unwrap().input_tokens, 1234);
+    let usage = response.usage.unwrap();
+    assert_eq!((usage.input_tokens, usage.cached_input_tokens), (1234, 0), "details: null");
+}
+
+/// OpenAI's automatic prompt caching: `prompt_tokens_details.cached_tokens` is the part of
+/// `prompt_tokens` read from the cache, priced at the cached rate.
+#[tokio::test]
+async fn openai_cached_tokens_are_parsed_and_priced() {
+    let reply = json!({
+        "id": "chatcmpl-Cache1", "object": "chat.completion", "created": 1_730_000_002,
+        "model": "gpt-4o-2024-08-06",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Clear ahead.",
+            "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5_000, "completion_tokens": 100, "total_tokens": 5_100,
+                  "prompt_tokens_details": {"cached_tokens": 3_584, "audio_tokens": 0}}
+    });
+    let (outcome, body, _) =
+        exchange(ResponseTemplate::new(200).set_body_json(reply), Some(KEY)).await;
+    assert!(!body.to_string().contains("cache_control"), "nothing to mark on this API");
+    let usage = outcome.unwrap().usage.unwrap();
+    assert_eq!(
+        usage,
+        Usage {
+            input_tokens: 5_000,
+            output_tokens: 100,
+            image_tokens: None,
+            cached_input_tokens: 3_584,
+            cache_write_tokens: 0,
+        }
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let registry =
+        breadcrumb_agent::models::ModelRegistry::load(&root.join("models.toml")).unwrap();
+    let prices = registry.get("gpt-4o").unwrap().prices();
+    assert_eq!((prices.input_usd_per_mtok, prices.cached_input_usd_per_mtok), (2.5, Some(1.25)));
+    let usd = (1_416.0 * 2.5 + 3_584.0 * 1.25 + 100.0 * 10.0) / 1e6;
+    assert!((prices.cost_usd(&usage) - usd).abs() < 1e-12, "{}", prices.cost_usd(&usage));
 }
 
 #[tokio::test]

@@ -72,7 +72,7 @@ impl Provider for Scripted {
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         self.seen.lock().unwrap().push(request.clone());
         let step = self.steps.lock().unwrap().pop_front();
-        let usage = Some(Usage { input_tokens: 1000, output_tokens: 100, image_tokens: None });
+        let usage = Some(Usage { input_tokens: 1000, output_tokens: 100, ..Usage::default() });
         let (text, tool_calls, stop_reason) = match step {
             None => ("I am done.".to_owned(), vec![], StopReason::EndTurn),
             Some(Step::Fail(e)) => return Err(e),
@@ -124,6 +124,7 @@ fn config() -> SessionConfig {
         prices: breadcrumb_agent::models::Prices {
             input_usd_per_mtok: 3.0,
             output_usd_per_mtok: 15.0,
+            ..breadcrumb_agent::models::Prices::default()
         },
         ..SessionConfig::default()
     }

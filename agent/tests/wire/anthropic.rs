@@ -82,7 +82,9 @@ async fn zoom_query_fail_fix_accept() {
     let b = &o.bodies;
     for body in b {
         assert_eq!(body["model"], "claude-sonnet-4-5");
-        assert!(!body["system"].as_str().unwrap().is_empty(), "the system prompt is top-level");
+        let system = &body["system"][0];
+        assert!(!system["text"].as_str().unwrap().is_empty(), "the system prompt is top-level");
+        assert_eq!(system["cache_control"]["type"], "ephemeral", "and a cache breakpoint");
         for tool in body["tools"].as_array().unwrap() {
             assert_eq!(tool["input_schema"]["type"], "object", "{tool}");
             assert!(!tool["description"].as_str().unwrap().is_empty());

@@ -36,7 +36,8 @@ pub struct HazardLookupArgs {
     pub radius_m: Option<f64>,
 }
 
-/// A mapped hazard near the query.
+/// A mapped hazard near the query (one outline: a rock, a field, a crater; features made of
+/// several outlines are listed outline by outline).
 #[derive(Debug, Clone, Serialize)]
 pub struct MappedHazard {
     /// Its class (`rock`, `boulder_field`, `sand_ripple`, `outcrop`, `scarp`, `crater`,
@@ -50,11 +51,11 @@ pub struct MappedHazard {
     pub nearest_x_m: f64,
     /// Where on the query that distance is reached: map y, metres.
     pub nearest_y_m: f64,
-    /// Area of its outline, square metres.
+    /// Area of this outline, square metres.
     pub area_m2: f64,
-    /// Centroid map x, metres.
+    /// Centroid of this outline, map x, metres.
     pub centroid_x_m: f64,
-    /// Centroid map y, metres.
+    /// Centroid of this outline, map y, metres.
     pub centroid_y_m: f64,
     /// Whether the checker treats it as an obstacle (to be kept `buffer_m` away).
     pub blocking: bool,
@@ -95,7 +96,7 @@ pub struct HazardLookupResult {
     pub buffer_m: f64,
     /// Mapped hazards within the radius, nearest first (at most 30).
     pub mapped: Vec<MappedHazard>,
-    /// How many mapped hazards were within the radius in all.
+    /// How many mapped hazard outlines were within the radius in all.
     pub mapped_total: usize,
     /// Keep-out zones within the radius, nearest first.
     pub keep_out: Vec<KeepOutNear>,
@@ -139,29 +140,23 @@ impl Tool for HazardLookup {
             });
         }
         let radius = bounded("radius_m", a.radius_m, 25.0, 100.0)?;
-        let mut mapped: Vec<MappedHazard> = toolbox
-            .bundle()
-            .hazards
-            .iter()
-            .filter_map(|h| {
-                let near = h
-                    .shape
-                    .0
-                    .iter()
-                    .map(|p| segment_to_polygon(start, end, p))
-                    .min_by(|x, y| x.distance.total_cmp(&y.distance))?;
-                if near.distance > radius {
-                    return None;
-                }
-                let c = h.shape.centroid()?;
-                let at = near.point(start, end);
+        let (index, owner) = toolbox.hazard_parts();
+        let hazards = &toolbox.bundle().hazards;
+        let mut mapped: Vec<MappedHazard> = index
+            .near(start, end, radius)
+            .into_iter()
+            .filter_map(|hit| {
+                let h = hazards.get(*owner.get(hit.zone)?)?;
+                let poly = &index.zones()[hit.zone].polygon;
+                let c = poly.centroid()?;
+                let at = hit.nearest.point(start, end);
                 Some(MappedHazard {
                     class: h.class.as_str(),
                     id: h.index,
-                    distance_m: r2(near.distance),
+                    distance_m: r2(hit.nearest.distance),
                     nearest_x_m: r2(at.0),
                     nearest_y_m: r2(at.1),
-                    area_m2: r2(h.shape.unsigned_area()),
+                    area_m2: r2(poly.unsigned_area()),
                     centroid_x_m: r2(c.x()),
                     centroid_y_m: r2(c.y()),
                     blocking: blocks(h.class),

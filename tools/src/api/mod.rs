@@ -28,10 +28,11 @@ use serde::Serialize;
 
 pub use self::args::PointM;
 pub use self::error::ToolCallError;
+use crate::checker::rules::{Zone, ZoneIndex};
 use crate::checker::{Checker, Mission, Pt};
 use crate::cost::{build_cost_grid, CostGrid};
 use crate::error::Result;
-use crate::terrain::{Bundle, LoadedSol, RoverProfile};
+use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile};
 
 /// A tool's name, description and argument schema, as every provider wants them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -165,6 +166,9 @@ pub struct Toolbox {
     cost: OnceLock<std::result::Result<CostGrid, String>>,
     /// Pixel side of `view_tile` images (`None`: the tiles' default, 1024).
     tile_px: Option<u32>,
+    /// Every mapped hazard polygon (one per part of a multi-polygon feature) in an R-tree, with
+    /// the index of the feature it belongs to: `hazard_lookup` asks it for what is near.
+    hazard_parts: (ZoneIndex, Vec<usize>),
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -181,10 +185,11 @@ impl Toolbox {
         Ok(Toolbox {
             mission: Mission::from_sol(&sol.sol),
             sol: sol.clone(),
-            bundle,
             profile,
             cost: OnceLock::new(),
             tile_px: None,
+            hazard_parts: index_hazards(&bundle.hazards),
+            bundle,
         })
     }
 
@@ -280,9 +285,32 @@ impl Toolbox {
         self.call(name, &value)
     }
 
+    /// Mapped hazard polygons in an R-tree, and for each the index of its feature in
+    /// [`Bundle::hazards`].
+    #[must_use]
+    pub fn hazard_parts(&self) -> (&ZoneIndex, &[usize]) {
+        (&self.hazard_parts.0, &self.hazard_parts.1)
+    }
+
     /// The DEM's extent `(xmin, ymin, xmax, ymax)`, map metres.
     #[must_use]
     pub fn extent(&self) -> (f64, f64, f64, f64) {
         self.bundle.dem.extent()
     }
+}
+
+/// One R-tree entry per polygon of every mapped hazard, with its feature's index.
+fn index_hazards(hazards: &[Hazard]) -> (ZoneIndex, Vec<usize>) {
+    let mut zones = Vec::new();
+    let mut owner = Vec::new();
+    for (i, h) in hazards.iter().enumerate() {
+        for p in &h.shape.0 {
+            zones.push(Zone {
+                label: format!("{} #{}", h.class.as_str(), h.index),
+                polygon: p.clone(),
+            });
+            owner.push(i);
+        }
+    }
+    (ZoneIndex::new(zones), owner)
 }

@@ -87,7 +87,8 @@ impl MessagesResponse {
     }
 }
 
-/// `usage`: input counts cache writes and reads too (all of it was read by the model).
+/// `usage`. The API counts cache writes and reads apart from `input_tokens`; ours includes
+/// them (all of it was read by the model) and keeps each count for pricing.
 fn usage(raw: &Value) -> Option<Usage> {
     let count = |name| raw.get(name).and_then(Value::as_u64);
     let input = count("input_tokens");
@@ -95,12 +96,14 @@ fn usage(raw: &Value) -> Option<Usage> {
     if input.is_none() && output.is_none() {
         return None;
     }
-    let cached = count("cache_creation_input_tokens").unwrap_or(0)
-        + count("cache_read_input_tokens").unwrap_or(0);
+    let written = count("cache_creation_input_tokens").unwrap_or(0);
+    let read = count("cache_read_input_tokens").unwrap_or(0);
     Some(Usage {
-        input_tokens: input.unwrap_or(0) + cached,
+        input_tokens: input.unwrap_or(0) + written + read,
         output_tokens: output.unwrap_or(0),
         image_tokens: None,
+        cached_input_tokens: read,
+        cache_write_tokens: written,
     })
 }
 
@@ -121,13 +124,18 @@ mod tests {
                         {"type": "tool_use", "id": "toolu_1", "name": "view_tile",
                          "input": {"x": 1}}],
             "stop_reason": "tool_use",
-            "usage": {"input_tokens": 5, "output_tokens": 6, "cache_read_input_tokens": 10}
+            "usage": {"input_tokens": 5, "output_tokens": 6, "cache_read_input_tokens": 10,
+                      "cache_creation_input_tokens": 3}
         }))
         .unwrap();
         assert_eq!(parsed.text, "ok");
         assert_eq!(parsed.tool_calls[0].arguments, json!({"x": 1}));
         assert_eq!(parsed.stop_reason, StopReason::ToolUse);
-        assert_eq!(parsed.usage.unwrap().input_tokens, 15);
+        let usage = parsed.usage.unwrap();
+        assert_eq!(
+            (usage.input_tokens, usage.cached_input_tokens, usage.cache_write_tokens),
+            (18, 10, 3)
+        );
         let parsed = parse(&json!({"content": [], "stop_reason": "pause_turn"})).unwrap();
         assert_eq!(parsed.stop_reason, StopReason::Other("pause_turn".into()));
         assert_eq!(

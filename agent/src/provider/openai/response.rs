@@ -166,7 +166,8 @@ fn stop_reason(finish: &str, has_tool_calls: bool) -> StopReason {
     }
 }
 
-/// `usage` if it has token counts (`prompt_tokens`, `completion_tokens`).
+/// `usage` if it has token counts (`prompt_tokens`, `completion_tokens`), with the cached part
+/// of the prompt when the server says.
 fn usage(raw: &Value) -> Option<Usage> {
     let count = |v: Option<&Value>| {
         let v = v?;
@@ -177,11 +178,18 @@ fn usage(raw: &Value) -> Option<Usage> {
     if input.is_none() && output.is_none() {
         return None;
     }
-    let image_tokens = count(raw.get("prompt_tokens_details").and_then(|d| d.get("image_tokens")));
+    let details = raw.get("prompt_tokens_details");
+    let image_tokens = count(details.and_then(|d| d.get("image_tokens")));
+    // Automatic prompt caching (OpenAI): reads are part of `prompt_tokens`. Absent on most
+    // compatible servers; never more than the prompt.
+    let cached = count(details.and_then(|d| d.get("cached_tokens"))).unwrap_or(0);
+    let input = input.unwrap_or(0);
     Some(Usage {
-        input_tokens: input.unwrap_or(0),
+        input_tokens: input,
         output_tokens: output.unwrap_or(0),
         image_tokens,
+        cached_input_tokens: cached.min(input),
+        cache_write_tokens: 0,
     })
 }
 
@@ -250,12 +258,26 @@ mod tests {
         let parsed = parse(&json!({"choices": [{"message": {"content": [
             {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}}],
             "usage": {"prompt_tokens": 10.0, "completion_tokens": 2,
-                      "prompt_tokens_details": {"image_tokens": 7}}}))
+                      "prompt_tokens_details": {"image_tokens": 7, "cached_tokens": 4}}}))
         .unwrap();
         assert_eq!(parsed.text, "a\nb");
         assert_eq!(
             parsed.usage,
-            Some(Usage { input_tokens: 10, output_tokens: 2, image_tokens: Some(7) })
+            Some(Usage {
+                input_tokens: 10,
+                output_tokens: 2,
+                image_tokens: Some(7),
+                cached_input_tokens: 4,
+                cache_write_tokens: 0
+            })
         );
+        let odd = |details: Value| {
+            let body = json!({"choices": [{"message": {"content": "x"}}], "usage":
+                {"prompt_tokens": 10, "completion_tokens": 2, "prompt_tokens_details": details}});
+            parse(&body).unwrap().usage.unwrap().cached_input_tokens
+        };
+        assert_eq!(odd(json!(null)), 0);
+        assert_eq!(odd(json!({"cached_tokens": "many"})), 0);
+        assert_eq!(odd(json!({"cached_tokens": 99})), 10, "capped at the prompt");
     }
 }

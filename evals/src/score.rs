@@ -1,0 +1,359 @@
+//! Scores: per attempt (from a [`RunReport`] and what is known of the sol) and per matrix cell
+//! (rates with 95% Wilson intervals, medians). Pure functions, no I/O.
+
+use std::collections::BTreeMap;
+
+use breadcrumb_agent::session::{RunReport, RunStatus};
+use breadcrumb_tools::checker::Pt;
+use serde::{Deserialize, Serialize};
+
+use crate::suite::Expect;
+
+/// What scoring an attempt needs besides its report.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreInputs {
+    /// The sol's goal.
+    pub goal: Pt,
+    /// The expected outcome, if the suite says.
+    pub expect: Option<Expect>,
+    /// The baseline planner's optimal cost (none when it found no safe route).
+    pub baseline_cost: Option<f64>,
+    /// The cost of the attempt's last route under the cost model (`CostGrid::path_cost`).
+    pub route_cost: Option<f64>,
+    /// The reference route, if there is one.
+    pub reference: Option<Vec<Pt>>,
+}
+
+/// Every score of one attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptScores {
+    /// `accepted`, `rejected` or `error`.
+    pub status: String,
+    /// A route passed the checker.
+    pub accepted: bool,
+    /// The first submitted route passed.
+    pub accepted_first_submit: bool,
+    /// Whether the outcome matched the suite's expectation (`None` without one).
+    pub expectation_met: Option<bool>,
+    /// Routes submitted.
+    pub submits: u32,
+    /// Submissions after the first.
+    pub revisions: u32,
+    /// Distance from the last route's end to the goal, metres.
+    pub goal_error_m: Option<f64>,
+    /// Length of the last route, metres.
+    pub route_length_m: Option<f64>,
+    /// Its cost under the cost model (none when infeasible or no route).
+    pub cost: Option<f64>,
+    /// `cost / baseline optimum`.
+    pub cost_ratio: Option<f64>,
+    /// Largest tilt the checker saw, degrees.
+    pub max_tilt_deg: Option<f64>,
+    /// Smallest clearance to a blocking hazard, metres.
+    pub min_hazard_clearance_m: Option<f64>,
+    /// Discrete Fréchet distance to the reference route (both densified to 1 m), metres.
+    pub frechet_m: Option<f64>,
+    /// Model turns.
+    pub turns: u32,
+    /// Tool calls.
+    pub tool_calls: u32,
+    /// Tool calls by tool.
+    pub tool_calls_by_tool: BTreeMap<String, u32>,
+    /// Input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Image tokens.
+    pub image_tokens: u64,
+    /// USD spent.
+    pub cost_usd: f64,
+    /// Retried requests.
+    pub retries: u32,
+    /// Wall time, seconds.
+    pub wall_s: f64,
+    /// Why it was not accepted (`None` when accepted).
+    pub failure_reason: Option<String>,
+}
+
+fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+/// Scores one attempt.
+#[must_use]
+pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores {
+    let accepted = report.status == RunStatus::Accepted;
+    let route = report.waypoints.as_deref().filter(|w| !w.is_empty());
+    let summary = report.verdict.as_ref().map(|v| &v.summary);
+    let cost = finite(route.and(inputs.route_cost));
+    let t = &report.totals;
+    AttemptScores {
+        status: report.status.as_str().to_owned(),
+        accepted,
+        accepted_first_submit: report.accepted_first_submit,
+        expectation_met: inputs.expect.map(|e| (e == Expect::Accepted) == accepted),
+        submits: report.submits,
+        revisions: report.submits.saturating_sub(1),
+        goal_error_m: route.and_then(|w| w.last()).map(|p| dist(*p, inputs.goal)),
+        route_length_m: route.map(polyline_length),
+        cost,
+        cost_ratio: finite(cost.zip(inputs.baseline_cost.filter(|b| *b > 0.0)).map(|(c, b)| c / b)),
+        max_tilt_deg: summary.and_then(|s| s.max_tilt_deg),
+        min_hazard_clearance_m: summary.and_then(|s| s.min_hazard_clearance_m),
+        frechet_m: route
+            .zip(inputs.reference.as_deref())
+            .and_then(|(a, b)| frechet(&densify(a, 1.0), &densify(b, 1.0))),
+        turns: t.turns,
+        tool_calls: t.tool_calls,
+        tool_calls_by_tool: report.tool_calls_by_tool.clone(),
+        input_tokens: t.input_tokens,
+        output_tokens: t.output_tokens,
+        image_tokens: t.image_tokens,
+        cost_usd: t.cost_usd,
+        retries: t.retries,
+        wall_s: report.elapsed_s,
+        failure_reason: (!accepted).then(|| report.reason.clone()),
+    }
+}
+
+fn dist(a: Pt, b: Pt) -> f64 {
+    (a.0 - b.0).hypot(a.1 - b.1)
+}
+
+/// Length of a polyline, metres.
+#[must_use]
+pub fn polyline_length(points: &[Pt]) -> f64 {
+    points.windows(2).map(|w| dist(w[0], w[1])).sum()
+}
+
+/// The polyline with points added so that no two consecutive ones are more than `step` apart.
+#[must_use]
+pub fn densify(points: &[Pt], step: f64) -> Vec<Pt> {
+    let mut out = Vec::with_capacity(points.len());
+    if let Some(first) = points.first() {
+        out.push(*first);
+    }
+    for w in points.windows(2) {
+        let n = if step > 0.0 { (dist(w[0], w[1]) / step).ceil().max(1.0) as usize } else { 1 };
+        for i in 1..=n {
+            let f = i as f64 / n as f64;
+            out.push((w[0].0 + f * (w[1].0 - w[0].0), w[0].1 + f * (w[1].1 - w[0].1)));
+        }
+    }
+    out
+}
+
+/// Discrete Fréchet distance between two point sequences (Eiter & Mannila); `None` when either
+/// is empty.
+#[must_use]
+pub fn frechet(a: &[Pt], b: &[Pt]) -> Option<f64> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let m = b.len();
+    let mut prev = vec![0.0f64; m];
+    let mut cur = vec![0.0f64; m];
+    for (i, p) in a.iter().enumerate() {
+        for (j, q) in b.iter().enumerate() {
+            let d = dist(*p, *q);
+            cur[j] = match (i, j) {
+                (0, 0) => d,
+                (0, _) => cur[j - 1].max(d),
+                (_, 0) => prev[0].max(d),
+                _ => prev[j].min(prev[j - 1]).min(cur[j - 1]).max(d),
+            };
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[m - 1])
+}
+
+/// A rate with its 95% Wilson score interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    /// Successes.
+    pub k: u32,
+    /// Trials.
+    pub n: u32,
+    /// `k / n` (0 when `n` is 0).
+    pub p: f64,
+    /// Lower end of the 95% interval.
+    pub lo: f64,
+    /// Upper end of the 95% interval.
+    pub hi: f64,
+}
+
+/// `k` successes in `n` trials with the 95% Wilson score interval (`[0, 1]` when `n` is 0).
+#[must_use]
+pub fn wilson(k: u32, n: u32) -> Rate {
+    if n == 0 {
+        return Rate { k, n, p: 0.0, lo: 0.0, hi: 1.0 };
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (kf, nf) = (f64::from(k.min(n)), f64::from(n));
+    let p = kf / nf;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / nf;
+    let centre = (p + z2 / (2.0 * nf)) / denom;
+    let half = z / denom * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+    Rate { k, n, p, lo: (centre - half).max(0.0), hi: (centre + half).min(1.0) }
+}
+
+/// The median of the finite values (`None` when there are none).
+#[must_use]
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { f64::midpoint(v[n / 2 - 1], v[n / 2]) })
+}
+
+/// The summary of one matrix cell (one model, one prompt, over every sol and repeat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellSummary {
+    /// Attempts scored.
+    pub attempts: u32,
+    /// Accepted attempts.
+    pub accepted: Rate,
+    /// Accepted on the first submission.
+    pub accepted_first_submit: Rate,
+    /// Outcome matched the suite's expectation (over attempts that have one).
+    pub expectation_met: Rate,
+    /// Median cost ratio to the baseline optimum.
+    pub median_cost_ratio: Option<f64>,
+    /// Median goal error, metres.
+    pub median_goal_error_m: Option<f64>,
+    /// Median Fréchet distance to the reference route, metres.
+    pub median_frechet_m: Option<f64>,
+    /// Median turns.
+    pub median_turns: Option<f64>,
+    /// Median tool calls.
+    pub median_tool_calls: Option<f64>,
+    /// Median wall time, seconds.
+    pub median_wall_s: Option<f64>,
+    /// Total USD.
+    pub total_usd: f64,
+}
+
+/// Summarises a cell's attempts.
+#[must_use]
+pub fn summarize(attempts: &[AttemptScores]) -> CellSummary {
+    let count = |f: &dyn Fn(&AttemptScores) -> bool| {
+        u32::try_from(attempts.iter().filter(|a| f(a)).count()).unwrap_or(u32::MAX)
+    };
+    let n = u32::try_from(attempts.len()).unwrap_or(u32::MAX);
+    let with_expect = count(&|a| a.expectation_met.is_some());
+    CellSummary {
+        attempts: n,
+        accepted: wilson(count(&|a| a.accepted), n),
+        accepted_first_submit: wilson(count(&|a| a.accepted_first_submit), n),
+        expectation_met: wilson(count(&|a| a.expectation_met == Some(true)), with_expect),
+        median_cost_ratio: median(attempts.iter().filter_map(|a| a.cost_ratio)),
+        median_goal_error_m: median(attempts.iter().filter_map(|a| a.goal_error_m)),
+        median_frechet_m: median(attempts.iter().filter_map(|a| a.frechet_m)),
+        median_turns: median(attempts.iter().map(|a| f64::from(a.turns))),
+        median_tool_calls: median(attempts.iter().map(|a| f64::from(a.tool_calls))),
+        median_wall_s: median(attempts.iter().map(|a| a.wall_s)),
+        total_usd: attempts.iter().map(|a| a.cost_usd).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_known_values() {
+        // 8 of 10: the textbook interval is [0.490, 0.943].
+        let r = wilson(8, 10);
+        assert!((r.p - 0.8).abs() < 1e-12);
+        assert!((r.lo - 0.4902).abs() < 1e-3, "{r:?}");
+        assert!((r.hi - 0.9433).abs() < 1e-3, "{r:?}");
+        // 0 of 10 and 10 of 10 stay inside [0, 1] and are not degenerate.
+        let z = wilson(0, 10);
+        assert_eq!(z.lo, 0.0);
+        assert!((z.hi - 0.2775).abs() < 1e-3, "{z:?}");
+        let all = wilson(10, 10);
+        assert!((all.lo - 0.7225).abs() < 1e-3 && (all.hi - 1.0).abs() < 1e-12, "{all:?}");
+        assert_eq!(wilson(0, 0), Rate { k: 0, n: 0, p: 0.0, lo: 0.0, hi: 1.0 });
+    }
+
+    #[test]
+    fn frechet_known_cases() {
+        let a = [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)];
+        assert_eq!(frechet(&a, &a), Some(0.0));
+        // A parallel line 1 apart.
+        let b = [(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)];
+        assert_eq!(frechet(&a, &b), Some(1.0));
+        // Reversed direction: the ends must be paired, start with start.
+        let r: Vec<Pt> = a.iter().rev().copied().collect();
+        assert_eq!(frechet(&a, &r), Some(2.0));
+        // A detour of 3 in the middle.
+        let c = [(0.0, 0.0), (1.0, 3.0), (2.0, 0.0)];
+        assert_eq!(frechet(&a, &c), Some(3.0));
+        // Symmetric, and a single point vs a line is the farthest vertex.
+        assert_eq!(frechet(&c, &a), Some(3.0));
+        assert_eq!(frechet(&[(0.0, 0.0)], &a), Some(2.0));
+        assert_eq!(frechet(&[], &a), None);
+    }
+
+    #[test]
+    fn densify_keeps_ends_and_bounds_steps() {
+        let d = densify(&[(0.0, 0.0), (10.0, 0.0), (10.0, 2.5)], 1.0);
+        assert_eq!(d.first(), Some(&(0.0, 0.0)));
+        assert_eq!(d.last(), Some(&(10.0, 2.5)));
+        assert_eq!(d.len(), 1 + 10 + 3);
+        assert!(d.windows(2).all(|w| dist(w[0], w[1]) <= 1.0 + 1e-9));
+        assert!((polyline_length(&d) - 12.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn median_and_summary() {
+        assert_eq!(median([3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median([f64::NAN]), None);
+        let mut a = AttemptScores {
+            status: "accepted".into(),
+            accepted: true,
+            accepted_first_submit: true,
+            expectation_met: Some(true),
+            submits: 1,
+            revisions: 0,
+            goal_error_m: Some(0.5),
+            route_length_m: Some(100.0),
+            cost: Some(110.0),
+            cost_ratio: Some(1.1),
+            max_tilt_deg: Some(5.0),
+            min_hazard_clearance_m: Some(3.0),
+            frechet_m: None,
+            turns: 3,
+            tool_calls: 4,
+            tool_calls_by_tool: BTreeMap::new(),
+            input_tokens: 0,
+            output_tokens: 0,
+            image_tokens: 0,
+            cost_usd: 0.01,
+            retries: 0,
+            wall_s: 2.0,
+            failure_reason: None,
+        };
+        let b = AttemptScores {
+            status: "rejected".into(),
+            accepted: false,
+            accepted_first_submit: false,
+            expectation_met: Some(false),
+            cost_ratio: None,
+            turns: 5,
+            ..a.clone()
+        };
+        a.cost_ratio = Some(1.3);
+        let s = summarize(&[a, b]);
+        assert_eq!((s.attempts, s.accepted.k, s.accepted.n), (2, 1, 2));
+        assert_eq!(s.median_cost_ratio, Some(1.3));
+        assert_eq!(s.median_turns, Some(4.0));
+        assert!((s.total_usd - 0.02).abs() < 1e-12);
+    }
+}
