@@ -175,18 +175,11 @@ impl PromptSet {
     pub fn load(dir: &Path) -> Result<PromptSet, PromptError> {
         let manifest_path = dir.join("manifest.toml");
         let manifest_text = read(&manifest_path)?;
-        let manifest: Manifest = toml::from_str(&manifest_text).map_err(|e| {
-            let at = e.span().map(|s| {
-                let before = &manifest_text[..s.start.min(manifest_text.len())];
-                let line = before.matches('\n').count() + 1;
-                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!("line {line}, column {col}: ")
-            });
-            PromptError::Manifest {
+        let manifest: Manifest =
+            toml::from_str(&manifest_text).map_err(|e| PromptError::Manifest {
                 path: manifest_path.clone(),
-                reason: format!("{}{}", at.unwrap_or_default(), e.message()),
-            }
-        })?;
+                reason: breadcrumb_tools::terrain::toml_error(&manifest_text, &e),
+            })?;
         let system = read(&dir.join(&manifest.system))?;
         let task_template = read(&dir.join(&manifest.task))?;
         let mut h = Sha256::new();

@@ -250,7 +250,8 @@ impl ModelRegistry {
     /// Parses `text` as the content of `path` (named in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ModelsError> {
         let invalid = |reason: String| ModelsError::Invalid { path: path.to_owned(), reason };
-        let file: ModelsFile = toml::from_str(text).map_err(|e| invalid(toml_error(text, &e)))?;
+        let file: ModelsFile = toml::from_str(text)
+            .map_err(|e| invalid(breadcrumb_tools::terrain::toml_error(text, &e)))?;
         let mut entries = Vec::with_capacity(file.models.len());
         for (name, spanned) in file.models {
             let line = line_of(text, spanned.span().start);
@@ -324,21 +325,6 @@ pub fn build_provider(entry: &ModelEntry) -> Result<Arc<dyn Provider>, ProviderE
 /// 1-based line of byte offset `at` in `text`.
 fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
-}
-
-/// One line naming where a TOML file is wrong: `line L, column C: message` (as in the tools
-/// crate's loaders).
-fn toml_error(text: &str, err: &toml::de::Error) -> String {
-    let message = err.message().trim().replace('\n', " ");
-    match err.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {message}")
-        }
-        None => message,
-    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,23 @@ pub fn on_map(toolbox: &Toolbox, field: &str, x: f64, y: f64) -> Result<Pt, Tool
     Ok((x, y))
 }
 
+/// The optional end of a point-or-segment query (`to_x_m`, `to_y_m`): both or neither, on the
+/// map.
+pub fn segment_end(
+    toolbox: &Toolbox,
+    to_x: Option<f64>,
+    to_y: Option<f64>,
+) -> Result<Option<Pt>, ToolCallError> {
+    match (to_x, to_y) {
+        (None, None) => Ok(None),
+        (Some(x), Some(y)) => on_map(toolbox, "to_x_m/to_y_m", x, y).map(Some),
+        _ => Err(ToolCallError::InvalidArguments {
+            field: Some("to_x_m/to_y_m".into()),
+            message: "give both to_x_m and to_y_m for a segment, or neither".into(),
+        }),
+    }
+}
+
 /// Validates a waypoint list: between `min` and [`MAX_WAYPOINTS`] points, each on the map.
 pub fn waypoints_on_map(
     toolbox: &Toolbox,

@@ -5,7 +5,7 @@ use geo::{Area, Centroid};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{bounded, on_map, r2};
+use super::args::{bounded, on_map, r2, segment_end};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::analysis::slope_grid;
 use crate::checker::geometry::segment_to_polygon;
@@ -123,16 +123,7 @@ impl Tool for HazardLookup {
 
     fn run(toolbox: &Toolbox, a: HazardLookupArgs) -> Result<ToolOutput, ToolCallError> {
         let start = on_map(toolbox, "x_m/y_m", a.x_m, a.y_m)?;
-        let end = match (a.to_x_m, a.to_y_m) {
-            (None, None) => start,
-            (Some(x), Some(y)) => on_map(toolbox, "to_x_m/to_y_m", x, y)?,
-            _ => {
-                return Err(ToolCallError::InvalidArguments {
-                    field: Some("to_x_m/to_y_m".into()),
-                    message: "give both to_x_m and to_y_m for a segment, or neither".into(),
-                })
-            }
-        };
+        let end = segment_end(toolbox, a.to_x_m, a.to_y_m)?.unwrap_or(start);
         if (end.0 - start.0).hypot(end.1 - start.1) > 500.0 {
             return Err(ToolCallError::InvalidArguments {
                 field: Some("to_x_m/to_y_m".into()),

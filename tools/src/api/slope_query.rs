@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{on_map, r2};
+use super::args::{on_map, r2, segment_end};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::analysis::slope_at;
 use crate::checker::walk::{heading_of, CellList, Ground, Pose, PoseSink, SegmentTerrain, Walker};
@@ -103,16 +103,7 @@ impl Tool for SlopeQuery {
 
     fn run(toolbox: &Toolbox, a: SlopeQueryArgs) -> Result<ToolOutput, ToolCallError> {
         let start = on_map(toolbox, "x_m/y_m", a.x_m, a.y_m)?;
-        let end = match (a.to_x_m, a.to_y_m) {
-            (None, None) => None,
-            (Some(x), Some(y)) => Some(on_map(toolbox, "to_x_m/to_y_m", x, y)?),
-            _ => {
-                return Err(ToolCallError::InvalidArguments {
-                    field: Some("to_x_m/to_y_m".into()),
-                    message: "give both to_x_m and to_y_m for a segment, or neither".into(),
-                })
-            }
-        };
+        let end = segment_end(toolbox, a.to_x_m, a.to_y_m)?;
         let length = end.map_or(0.0, |b| (b.0 - start.0).hypot(b.1 - start.1));
         if length > MAX_SEGMENT_M {
             return Err(ToolCallError::InvalidArguments {

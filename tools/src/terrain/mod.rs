@@ -18,8 +18,10 @@ pub use hazards::{Hazard, HazardClass};
 pub use rover::RoverProfile;
 pub use sol::{LoadedSol, Sol};
 
-/// One line naming where a TOML file is wrong: `line L, column C: message`.
-pub(crate) fn toml_error(text: &str, err: &toml::de::Error) -> String {
+/// One line naming where a TOML file is wrong: `line L, column C: message`. Every loader of
+/// a file people write (sols, rovers, bundles, prompts, models, suites) reports errors this way.
+#[must_use]
+pub fn toml_error(text: &str, err: &toml::de::Error) -> String {
     let message = err.message().trim().replace('\n', " ");
     match err.span() {
         Some(span) => {
