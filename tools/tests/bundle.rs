@@ -40,7 +40,7 @@ fn steep_crop_in_a_local_frame_opens() {
 
 /// Writes a HiRISE-DTM-like PDS3 `.IMG` (attached label, PC_REAL samples, equirectangular map
 /// projection), the format HiRISE DTEEC products come in.
-fn write_pds3(path: &Path, width: usize, height: usize, value: impl Fn(usize, usize) -> f32) {
+pub fn write_pds3(path: &Path, width: usize, height: usize, value: impl Fn(usize, usize) -> f32) {
     let rec = width * 4;
     let label = |lr: usize| {
         format!(

@@ -13,6 +13,7 @@ use gdal::raster::{reproject, RasterCreationOptions};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::{Dataset, DriverManager, Metadata as _};
 
+use crate::bundle::write_pds3;
 use crate::realdata;
 
 fn gale(file: &str) -> PathBuf {
@@ -233,42 +234,6 @@ fn an_ortho_in_another_crs_is_warped_and_features_land_where_they_are() {
 fn sample(dem: &Dem, x: f64, y: f64) -> Option<f32> {
     let (c, r) = dem.transform().to_cell(x, y);
     dem.cell(c.floor() as i64, r.floor() as i64).unwrap()
-}
-
-/// Writes a HiRISE-DTM-like PDS3 `.IMG` (attached label, PC_REAL samples, equirectangular map
-/// projection), as `tests/bundle.rs` does.
-fn write_pds3(path: &Path, width: usize, height: usize, value: impl Fn(usize, usize) -> f32) {
-    let rec = width * 4;
-    let label = |lr: usize| {
-        format!(
-            "PDS_VERSION_ID = PDS3\r\nRECORD_TYPE = FIXED_LENGTH\r\nRECORD_BYTES = {rec}\r\n\
-             FILE_RECORDS = {fr}\r\nLABEL_RECORDS = {lr}\r\n^IMAGE = {im}\r\n\
-             OBJECT = IMAGE\r\n  LINES = {height}\r\n  LINE_SAMPLES = {width}\r\n\
-             SAMPLE_TYPE = PC_REAL\r\n  SAMPLE_BITS = 32\r\n  BANDS = 1\r\n\
-             MISSING_CONSTANT = 16#FF7FFFFB#\r\nEND_OBJECT = IMAGE\r\n\
-             OBJECT = IMAGE_MAP_PROJECTION\r\n  MAP_PROJECTION_TYPE = \"EQUIRECTANGULAR\"\r\n\
-             A_AXIS_RADIUS = 3396.19 <KM>\r\n  B_AXIS_RADIUS = 3396.19 <KM>\r\n\
-             C_AXIS_RADIUS = 3396.19 <KM>\r\n  CENTER_LATITUDE = 0.0 <DEG>\r\n\
-             CENTER_LONGITUDE = 0.0 <DEG>\r\n  MAP_SCALE = 1.0 <METERS/PIXEL>\r\n\
-             LINE_PROJECTION_OFFSET = 1000.0 <PIXEL>\r\n\
-             SAMPLE_PROJECTION_OFFSET = -5000.0 <PIXEL>\r\n\
-             END_OBJECT = IMAGE_MAP_PROJECTION\r\nEND\r\n",
-            fr = lr + height,
-            im = lr + 1
-        )
-    };
-    let mut lr = 1;
-    while label(lr).len() > lr * rec {
-        lr += 1;
-    }
-    let mut bytes = label(lr).into_bytes();
-    bytes.resize(lr * rec, b' ');
-    for r in 0..height {
-        for c in 0..width {
-            bytes.extend_from_slice(&value(c, r).to_le_bytes());
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
 }
 
 #[test]
