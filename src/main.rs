@@ -10,6 +10,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_logging();
+    // GDAL's own warnings (odd metadata, a reprojection's caveats) go through `tracing` like
+    // everything else, for every command that opens a raster.
+    breadcrumb_tools::import::gdal_messages_to_tracing();
     match cli::run(args) {
         Ok(status) => status.into(),
         Err(err) => {

@@ -5,6 +5,7 @@
 //! agent-loop issue; for now this crate only re-exports the tools version it was built against.
 #![deny(missing_docs)]
 
+pub mod baseline;
 pub mod models;
 pub mod noisy;
 pub mod prompt;

@@ -14,11 +14,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use breadcrumb_tools::checker::Pt;
-use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannerOptions};
 use breadcrumb_tools::terrain::LoadedSol;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+pub use crate::baseline::Baseline;
 use crate::provider::{
     Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, Role, StopReason,
     ToolCall, Usage,
@@ -48,27 +48,6 @@ pub struct NoisyConfig {
 impl Default for NoisyConfig {
     fn default() -> Self {
         NoisyConfig { seed: 0, jitter_m: 1.5, goal_jitter_m: 0.5, break_rate: 0.3, max_submits: 4 }
-    }
-}
-
-/// The route the noisy policy starts from: the baseline planner's, or why there is none.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Baseline {
-    /// The planner's waypoints (the exact start first).
-    Route(Vec<Pt>),
-    /// No safe route, and why.
-    NoRoute(String),
-}
-
-impl Baseline {
-    /// Plans `sol` with the baseline planner (a planner failure counts as no route).
-    #[must_use]
-    pub fn plan(sol: &LoadedSol) -> Baseline {
-        match plan_sol(sol, &PlannerOptions::default()) {
-            Ok(PlanOutcome::Route(r)) => Baseline::Route(r.waypoints),
-            Ok(PlanOutcome::NoSafeRoute { reason, .. }) => Baseline::NoRoute(reason),
-            Err(e) => Baseline::NoRoute(format!("the planner failed: {e}")),
-        }
     }
 }
 
@@ -202,8 +181,8 @@ impl Provider for NoisyProvider {
             _ if k > self.cfg.max_submits => {
                 (format!("{} routes rejected; I give up.", k - 1), vec![])
             }
-            Baseline::Route(route) => {
-                let r = self.perturbed(&route, k);
+            Baseline::Route { waypoints, .. } => {
+                let r = self.perturbed(&waypoints, k);
                 (
                     format!("Submitting route {k} ({} waypoints) without a dry run.", r.len()),
                     vec![submit(turn, &r, "the planner's route, roughly")],

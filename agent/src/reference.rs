@@ -16,10 +16,11 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannerOptions};
+use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::terrain::LoadedSol;
 use serde_json::json;
 
+use crate::baseline::Baseline;
 use crate::provider::{
     Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, Role, StopReason,
     ToolCall, Usage,
@@ -29,35 +30,48 @@ use crate::provider::{
 pub const DISCLAIMER: &str =
     "[reference policy: deterministic baseline planner, not a language model]";
 
-/// What the planner said, kept for the run.
-#[derive(Debug, Clone)]
-enum Planned {
-    Route { waypoints: Vec<(f64, f64)>, length_m: f64, cost: f64 },
-    None(String),
-}
-
 /// The reference policy for one sol.
 #[derive(Debug)]
 pub struct ReferenceProvider {
     sol: LoadedSol,
-    planned: Arc<OnceLock<Planned>>,
+    planned: Arc<OnceLock<Baseline>>,
+    /// When set, the planner plans on this toolbox's cost grid, the one the session's
+    /// `path_cost` uses, so the grid is built once per run instead of twice.
+    toolbox: Option<Arc<Toolbox>>,
 }
 
 impl ReferenceProvider {
     /// The policy for `sol` (the planner runs on its second turn, once).
     #[must_use]
     pub fn new(sol: &LoadedSol) -> Self {
-        ReferenceProvider { sol: sol.clone(), planned: Arc::new(OnceLock::new()) }
+        ReferenceProvider { sol: sol.clone(), planned: Arc::new(OnceLock::new()), toolbox: None }
     }
 
-    fn plan(&self) -> Planned {
+    /// The policy for `sol` with the baseline planner's answer already known (evals plan each
+    /// sol once for all its attempts).
+    #[must_use]
+    pub fn with_baseline(sol: &LoadedSol, baseline: Baseline) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(baseline);
+        ReferenceProvider { sol: sol.clone(), planned: Arc::new(cell), toolbox: None }
+    }
+
+    /// The policy for the toolbox's sol, planning (once, on its second turn) on the toolbox's
+    /// cost grid; give the session the same toolbox.
+    #[must_use]
+    pub fn with_toolbox(toolbox: Arc<Toolbox>) -> Self {
+        ReferenceProvider {
+            sol: toolbox.sol().clone(),
+            planned: Arc::new(OnceLock::new()),
+            toolbox: Some(toolbox),
+        }
+    }
+
+    fn plan(&self) -> Baseline {
         self.planned
-            .get_or_init(|| match plan_sol(&self.sol, &PlannerOptions::default()) {
-                Ok(PlanOutcome::Route(r)) => {
-                    Planned::Route { waypoints: r.waypoints, length_m: r.length_m, cost: r.cost }
-                }
-                Ok(PlanOutcome::NoSafeRoute { reason, .. }) => Planned::None(reason),
-                Err(e) => Planned::None(format!("the planner failed: {e}")),
+            .get_or_init(|| match &self.toolbox {
+                Some(t) => Baseline::plan_with(t),
+                None => Baseline::plan(&self.sol),
             })
             .clone()
     }
@@ -141,7 +155,7 @@ impl Provider for ReferenceProvider {
             1 => {
                 let sol = self.sol.clone();
                 let planned = Arc::clone(&self.planned);
-                let me = ReferenceProvider { sol, planned };
+                let me = ReferenceProvider { sol, planned, toolbox: self.toolbox.clone() };
                 let plan = tokio::task::spawn_blocking(move || me.plan()).await.map_err(|e| {
                     ProviderError::BadResponse {
                         provider: ProviderKind::Reference,
@@ -150,7 +164,7 @@ impl Provider for ReferenceProvider {
                     }
                 })?;
                 match plan {
-                    Planned::Route { waypoints, length_m, cost } => (
+                    Baseline::Route { waypoints, length_m, cost } => (
                         format!(
                             "The baseline planner's optimal route has {} waypoints, {length_m:.1} m, \
                              cost {cost:.1}. Dry-running it through the checker.",
@@ -161,11 +175,11 @@ impl Provider for ReferenceProvider {
                             call(turn, 1, "path_cost", json!({"waypoints": waypoints_json(&waypoints)})),
                         ],
                     ),
-                    Planned::None(reason) => (no_route(&reason), vec![]),
+                    Baseline::NoRoute(reason) => (no_route(&reason), vec![]),
                 }
             }
             2 => match self.plan() {
-                Planned::Route { waypoints, length_m, .. } if last_check_passed(request) => (
+                Baseline::Route { waypoints, length_m, .. } if last_check_passed(request) => (
                     "check_route passed; submitting.".to_owned(),
                     vec![call(
                         turn,
@@ -180,13 +194,13 @@ impl Provider for ReferenceProvider {
                         }),
                     )],
                 ),
-                Planned::Route { .. } => {
+                Baseline::Route { .. } => {
                     ("The dry run failed; I have no better route.".to_owned(), vec![])
                 }
-                Planned::None(reason) => (no_route(&reason), vec![]),
+                Baseline::NoRoute(reason) => (no_route(&reason), vec![]),
             },
             _ => match self.planned.get() {
-                Some(Planned::None(reason)) => (no_route(reason), vec![]),
+                Some(Baseline::NoRoute(reason)) => (no_route(reason), vec![]),
                 _ => ("I have nothing further to offer.".to_owned(), vec![]),
             },
         };

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
 use crate::session::record::{first_difference, normalized, request_hash};
-use crate::transcript::read_transcript;
 
 /// Why a cassette could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +50,30 @@ impl ReplayProvider {
     /// Reads a cassette: a `transcript.jsonl`, or a run directory holding one.
     pub fn open(path: &Path) -> Result<ReplayProvider, ReplayError> {
         let file = if path.is_dir() { path.join("transcript.jsonl") } else { path.to_path_buf() };
-        let (events, torn) = read_transcript(&file)?;
+        let text = std::fs::read_to_string(&file).map_err(|error| ReplayError::Invalid {
+            path: file.clone(),
+            reason: format!("cannot read the cassette: {error}"),
+        })?;
         let invalid = |reason: String| ReplayError::Invalid { path: file.clone(), reason };
+        // Every line must parse: a recording with a damaged line in it is not a recording of
+        // what the model said, and playing the rest back would be a different conversation.
+        let mut events = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+                invalid(format!(
+                    "line {}: not a transcript event ({e}); the cassette is damaged",
+                    i + 1
+                ))
+            })?;
+            events.push((i + 1, v));
+        }
         let mut model_id = String::from("replay");
         let mut pending: Option<(u64, String, serde_json::Value)> = None;
         let mut turns = Vec::new();
-        for (i, e) in events.iter().enumerate() {
+        for (line, e) in &events {
             match e["event"].as_str() {
                 Some("run_started") => {
                     if let Some(m) = e["model_id"].as_str() {
@@ -65,7 +82,7 @@ impl ReplayProvider {
                 }
                 Some("request") => {
                     let hash = e["request_hash"].as_str().ok_or_else(|| {
-                        invalid(format!("event {} (a request) has no request_hash", i + 1))
+                        invalid(format!("line {line}: a request with no request_hash"))
                     })?;
                     pending = Some((
                         e["turn"].as_u64().unwrap_or(0),
@@ -75,24 +92,20 @@ impl ReplayProvider {
                 }
                 Some("response") => {
                     let Some((turn, hash, request)) = pending.take() else {
-                        return Err(invalid(format!(
-                            "event {}: a response without a request",
-                            i + 1
-                        )));
+                        return Err(invalid(format!("line {line}: a response without a request")));
                     };
                     if e["turn"].as_u64() != Some(turn) {
-                        return Err(invalid(format!("event {}: response to another turn", i + 1)));
+                        return Err(invalid(format!("line {line}: a response to another turn")));
                     }
                     let response: ModelResponse = serde_json::from_value(e["response"].clone())
-                        .map_err(|err| invalid(format!("event {}: bad response: {err}", i + 1)))?;
+                        .map_err(|err| invalid(format!("line {line}: bad response: {err}")))?;
                     turns.push(Turn { hash, request, response });
                 }
                 _ => {}
             }
         }
         if turns.is_empty() {
-            let why = torn.map_or(String::new(), |t| format!(" (torn line at {t})"));
-            return Err(invalid(format!("no recorded model turns{why}")));
+            return Err(invalid("no recorded model turns".into()));
         }
         Ok(ReplayProvider { path: file, model_id, turns, next: AtomicUsize::new(0) })
     }

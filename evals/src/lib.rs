@@ -6,10 +6,16 @@
 //! - [`suite`]: suite files (which sols, what is expected of each);
 //! - [`score`]: per-attempt scores and per-cell summaries (Wilson intervals, medians);
 //! - [`store`]: the SQLite run store (runs, cells, attempts committed one by one);
-//! - [`runner`]: the matrix runner (bounded concurrency, resume).
+//! - [`runner`]: the matrix runner (bounded concurrency, per-model rate limits, resume);
+//! - [`cache`]: the response cache keyed by the exact request.
+//! - [`compare`]: two runs or cells compared pair by pair (McNemar, paired bootstrap, CI gates).
+//! - [`report`]: the self-contained HTML report of a run (matrix, routes per sol, transcripts).
 #![deny(missing_docs)]
 
+pub mod cache;
+pub mod compare;
 pub mod error;
+pub mod report;
 pub mod runner;
 pub mod score;
 pub mod store;

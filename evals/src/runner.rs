@@ -6,20 +6,23 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use breadcrumb_agent::baseline::Baseline;
 use breadcrumb_agent::models::{build_provider, ModelEntry, ModelRegistry};
-use breadcrumb_agent::noisy::{Baseline, NoisyConfig, NoisyProvider};
+use breadcrumb_agent::noisy::{NoisyConfig, NoisyProvider};
 use breadcrumb_agent::prompt::PromptSet;
+use breadcrumb_agent::provider::limits::{Limiter, RateLimited};
 use breadcrumb_agent::provider::{Provider, ProviderKind, Sampling};
 use breadcrumb_agent::reference::ReferenceProvider;
+use breadcrumb_agent::replay::ReplayProvider;
 use breadcrumb_agent::session::{Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
-use breadcrumb_tools::cost::{cost_grid_for_sol, CostGrid};
-use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannerOptions};
+use breadcrumb_tools::api::Toolbox;
 use tokio::sync::Semaphore;
 
+use crate::cache::Cached;
 use crate::error::{EvalError, Result};
 use crate::score::{score_attempt, AttemptScores, CellSummary, ScoreInputs};
-use crate::store::{AttemptKey, RunRecord, Store};
+use crate::store::{AttemptKey, RunOptions, RunRecord, Store};
 use crate::suite::{Suite, SuiteSol};
 
 /// Where things are and how each attempt runs.
@@ -76,6 +79,8 @@ pub enum Event {
         todo: u32,
         /// Attempts already in the store (resume).
         skipped: u32,
+        /// Per (model, prompt) cell, in matrix order: attempts to run now.
+        cells: Vec<(String, String, u32)>,
     },
     /// Sols are being planned for baselines.
     Preparing {
@@ -88,6 +93,8 @@ pub enum Event {
         key: AttemptKey,
         /// Its scores.
         scores: Box<AttemptScores>,
+        /// Its model turns the response cache answered.
+        cached_responses: u32,
     },
     /// An attempt could not run or its record could not be kept (not stored; resume retries it).
     Failed {
@@ -112,6 +119,8 @@ pub struct RunOutcome {
     pub skipped: u32,
     /// Attempts that failed to run (not stored).
     pub failed: u32,
+    /// Model turns of this session's attempts answered by the response cache.
+    pub cached_responses: u32,
     /// Per (model, prompt) summaries over every stored attempt.
     pub cells: Vec<(String, String, CellSummary)>,
 }
@@ -127,12 +136,27 @@ pub fn new_run_id() -> String {
     format!("eval-{stamp}-{:04x}", nanos & 0xffff)
 }
 
-/// Starts a new run of `matrix` (id `run_id`) and runs it to its end.
+/// Starts a new run of `matrix` (id `run_id`) and runs it to its end, with no cache, recording
+/// or replay (see [`run_with`]).
 pub async fn run(
     store: Arc<Store>,
     cfg: &RunnerConfig,
     matrix: &Matrix,
     run_id: &str,
+    on_event: EventFn,
+) -> Result<RunOutcome> {
+    run_with(store, cfg, matrix, run_id, RunOptions::default(), on_event).await
+}
+
+/// Starts a new run of `matrix` (id `run_id`) whose attempts use the response cache, record
+/// cassettes or replay them as `options` say, and runs it to its end. The options are stored
+/// with the run, so a resume goes on the same way.
+pub async fn run_with(
+    store: Arc<Store>,
+    cfg: &RunnerConfig,
+    matrix: &Matrix,
+    run_id: &str,
+    options: RunOptions,
     on_event: EventFn,
 ) -> Result<RunOutcome> {
     if matrix.models.is_empty() || matrix.prompts.is_empty() || matrix.repeats == 0 {
@@ -147,20 +171,30 @@ pub async fn run(
         u32::try_from(matrix.suite.sols.len() * matrix.models.len() * matrix.prompts.len())
             .unwrap_or(u32::MAX)
             .saturating_mul(matrix.repeats);
+    // Stored absolute, so `--resume` and `report` work from any directory.
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let record = RunRecord {
         id: run_id.to_owned(),
         suite: matrix.suite.name.clone(),
-        suite_path: matrix.suite.path.display().to_string(),
+        suite_path: absolute(&matrix.suite.path).display().to_string(),
         models: matrix.models.clone(),
         prompts: matrix.prompts.clone(),
         repeats: matrix.repeats,
         planned,
-        runs_dir: cfg.runs_dir.display().to_string(),
+        runs_dir: absolute(&cfg.runs_dir).display().to_string(),
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         finished_at: None,
+        options: RunOptions {
+            tile_px: Some(cfg.tile_px),
+            max_revisions: Some(cfg.max_revisions),
+            ..options
+        },
     };
     // Check everything that can be checked before the run is recorded.
     let _ = Prepared::load(cfg, &record)?;
+    if let Some(dir) = &record.options.replay {
+        check_cassettes(Path::new(dir), &record, &matrix.suite)?;
+    }
     store.create_run(&record)?;
     execute(store, cfg, &record, &matrix.suite, on_event).await
 }
@@ -180,7 +214,15 @@ pub async fn resume(
         )));
     };
     let suite = Suite::load(Path::new(&record.suite_path))?;
-    let cfg = RunnerConfig { runs_dir: PathBuf::from(&record.runs_dir), ..cfg.clone() };
+    if let Some(dir) = &record.options.replay {
+        check_cassettes(Path::new(dir), &record, &suite)?;
+    }
+    let cfg = RunnerConfig {
+        runs_dir: PathBuf::from(&record.runs_dir),
+        tile_px: record.options.tile_px.unwrap_or(cfg.tile_px),
+        max_revisions: record.options.max_revisions.unwrap_or(cfg.max_revisions),
+        ..cfg.clone()
+    };
     execute(store, &cfg, &record, &suite, on_event).await
 }
 
@@ -188,12 +230,15 @@ pub async fn resume(
 struct Prepared {
     models: BTreeMap<String, ModelEntry>,
     prompts: BTreeMap<String, PromptSet>,
+    /// One limiter per rate-limited model, shared by all its attempts.
+    limiters: BTreeMap<String, Arc<Limiter>>,
 }
 
 impl Prepared {
     fn load(cfg: &RunnerConfig, run: &RunRecord) -> Result<Prepared> {
         let registry = ModelRegistry::load(&cfg.models_file)?;
         let mut models = BTreeMap::new();
+        let mut limiters = BTreeMap::new();
         for m in &run.models {
             let Some(e) = registry.get(m) else {
                 let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
@@ -205,8 +250,13 @@ impl Prepared {
             };
             if e.provider == ProviderKind::Replay {
                 return Err(EvalError::Config(format!(
-                    "model `{m}` replays a cassette; evals cannot run it"
+                    "model `{m}` replays a cassette; evals cannot run it (record a run with \
+                     --record DIR, then replay it with --replay DIR)"
                 )));
+            }
+            let limits = e.rate_limits();
+            if limits.is_limited() {
+                limiters.insert(m.clone(), Arc::new(Limiter::new(limits, e.image_tokens)));
             }
             models.insert(m.clone(), e.clone());
         }
@@ -214,32 +264,33 @@ impl Prepared {
         for p in &run.prompts {
             prompts.insert(p.clone(), PromptSet::load_named(&cfg.prompts_dir, p)?);
         }
-        Ok(Prepared { models, prompts })
+        Ok(Prepared { models, prompts, limiters })
     }
 }
 
-/// What is known of a sol before its attempts: the baseline and the cost grid.
+/// What is known of a sol before its attempts: its open toolbox (terrain, rover, and the cost
+/// grid, built once and shared by every attempt's `path_cost` and by the scoring) and the
+/// baseline planner's answer (handed to the offline policies instead of planning again).
 struct SolContext {
     entry: SuiteSol,
+    toolbox: Option<Arc<Toolbox>>,
     baseline: Baseline,
-    baseline_cost: Option<f64>,
-    grid: Option<Arc<CostGrid>>,
 }
 
-fn prepare_sol(entry: SuiteSol) -> SolContext {
-    let (baseline, baseline_cost) = match plan_sol(&entry.sol, &PlannerOptions::default()) {
-        Ok(PlanOutcome::Route(r)) => (Baseline::Route(r.waypoints), Some(r.cost)),
-        Ok(PlanOutcome::NoSafeRoute { reason, .. }) => (Baseline::NoRoute(reason), None),
-        Err(e) => (Baseline::NoRoute(format!("the planner failed: {e}")), None),
-    };
-    let grid = match cost_grid_for_sol(&entry.sol) {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) => {
-            tracing::warn!("sol {}: no cost grid, attempt costs unknown: {e}", entry.id());
-            None
+fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
+    match Toolbox::open(&entry.sol) {
+        Ok(t) => {
+            let toolbox = Arc::new(t.with_tile_px(tile_px));
+            let baseline = Baseline::plan_with(&toolbox);
+            SolContext { entry, toolbox: Some(toolbox), baseline }
         }
-    };
-    SolContext { entry, baseline, baseline_cost, grid }
+        Err(e) => {
+            // The attempts will fail to open it too, and say so in their records.
+            tracing::warn!("sol {}: terrain does not open: {e}", entry.id());
+            let baseline = Baseline::NoRoute(format!("the terrain does not open: {e}"));
+            SolContext { entry, toolbox: None, baseline }
+        }
+    }
 }
 
 /// A stable 64-bit FNV-1a hash (seeds of the noisy policy).
@@ -282,10 +333,18 @@ async fn execute(
         }
     }
     let skipped = u32::try_from(done.len()).unwrap_or(u32::MAX);
+    let mut cells = Vec::new();
+    for m in &run.models {
+        for p in &run.prompts {
+            let n = todo.iter().filter(|k| &k.model == m && &k.prompt == p).count();
+            cells.push((m.clone(), p.clone(), u32::try_from(n).unwrap_or(u32::MAX)));
+        }
+    }
     on_event(&Event::Started {
         run_id: run.id.clone(),
         todo: u32::try_from(todo.len()).unwrap_or(u32::MAX),
         skipped,
+        cells,
     });
     let semaphore = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     // Baselines of the sols that still have attempts to run, planned in parallel.
@@ -293,10 +352,10 @@ async fn execute(
     let mut preps = Vec::new();
     for s in suite.sols.iter().filter(|s| todo.iter().any(|k| k.sol == s.id())) {
         on_event(&Event::Preparing { sol: s.id().to_owned() });
-        let (sem, entry) = (Arc::clone(&semaphore), s.clone());
+        let (sem, entry, tile_px) = (Arc::clone(&semaphore), s.clone(), cfg.tile_px);
         preps.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            tokio::task::spawn_blocking(move || prepare_sol(entry)).await
+            tokio::task::spawn_blocking(move || prepare_sol(entry, tile_px)).await
         }));
     }
     for p in preps {
@@ -306,7 +365,7 @@ async fn execute(
             .map_err(|e| EvalError::Config(format!("preparing a sol failed: {e}")))?;
         contexts.insert(ctx.entry.id().to_owned(), Arc::new(ctx));
     }
-    let run_dir = cfg.runs_dir.join(&run.id);
+    let run_dir = PathBuf::from(&run.runs_dir).join(&run.id);
     let mut handles = Vec::with_capacity(todo.len());
     for key in todo {
         let ctx = Arc::clone(&contexts[&key.sol]);
@@ -316,59 +375,165 @@ async fn execute(
             Arc::clone(&prepared),
             Arc::clone(&on_event),
         );
-        let (run_dir, cfg) = (run_dir.clone(), cfg.clone());
-        handles.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            match attempt(&key, &ctx, &prepared, &cfg, &run_dir).await {
-                Ok((scores, transcript)) => match store.put_attempt(&key, &scores, &transcript) {
-                    Ok(()) => {
-                        on_event(&Event::Attempt { key, scores: Box::new(scores) });
-                        true
+        let (run_dir, cfg, run) = (run_dir.clone(), cfg.clone(), run.clone());
+        let which = key.clone();
+        handles.push((
+            which,
+            tokio::spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                match attempt(&key, &ctx, &prepared, &cfg, &run, &store, &run_dir).await {
+                    Ok((scores, transcript, hits)) => {
+                        match store.put_attempt(&key, &scores, &transcript) {
+                            Ok(()) => {
+                                on_event(&Event::Attempt {
+                                    key,
+                                    scores: Box::new(scores),
+                                    cached_responses: hits,
+                                });
+                                Some(hits)
+                            }
+                            Err(e) => {
+                                on_event(&Event::Failed { key, error: e.to_string() });
+                                None
+                            }
+                        }
                     }
                     Err(e) => {
                         on_event(&Event::Failed { key, error: e.to_string() });
-                        false
+                        None
                     }
-                },
-                Err(e) => {
-                    on_event(&Event::Failed { key, error: e.to_string() });
-                    false
                 }
-            }
-        }));
+            }),
+        ));
     }
-    let (mut ran, mut failed) = (0u32, 0u32);
-    for h in handles {
-        if h.await.unwrap_or(false) {
-            ran += 1;
-        } else {
-            failed += 1;
+    let (mut ran, mut failed, mut cached_responses) = (0u32, 0u32, 0u32);
+    for (key, h) in handles {
+        match h.await {
+            Ok(Some(hits)) => {
+                ran += 1;
+                cached_responses += hits;
+            }
+            Ok(None) => failed += 1,
+            Err(e) => {
+                // A panic inside an attempt: not stored (a resume retries it), but said.
+                on_event(&Event::Failed { key, error: format!("the attempt panicked: {e}") });
+                failed += 1;
+            }
         }
     }
     let cells = store.finish_run(run)?;
     let run = store.run(&run.id)?.unwrap_or_else(|| run.clone());
-    Ok(RunOutcome { run, ran, skipped, failed, cells })
+    Ok(RunOutcome { run, ran, skipped, failed, cached_responses, cells })
 }
 
-/// Runs one attempt; returns its scores and transcript path.
+/// The cassette of an attempt in a record/replay directory.
+#[must_use]
+pub fn cassette_path(dir: &Path, key: &AttemptKey) -> PathBuf {
+    dir.join(format!("{}.jsonl", attempt_name(key)))
+}
+
+/// The attempt's directory name under the run's directory (and its cassette's stem).
+fn attempt_name(key: &AttemptKey) -> String {
+    safe(&format!("{}__{}__{}__r{}", key.sol, key.model, key.prompt, key.repeat))
+}
+
+/// Every cassette a replayed run needs exists and reads as a recording, checked before the
+/// run starts: the error names the file, and the line of a damaged one.
+fn check_cassettes(dir: &Path, run: &RunRecord, suite: &Suite) -> Result<()> {
+    for s in &suite.sols {
+        for m in &run.models {
+            for p in &run.prompts {
+                for repeat in 0..run.repeats {
+                    let key = AttemptKey {
+                        run_id: run.id.clone(),
+                        sol: s.id().to_owned(),
+                        model: m.clone(),
+                        prompt: p.clone(),
+                        repeat,
+                    };
+                    ReplayProvider::open(&cassette_path(dir, &key))
+                        .map_err(|e| EvalError::Config(format!("--replay: {e}")))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The attempt's response cache, when it has one (read for its hits after the attempt).
+type CacheHandle = Option<Arc<Cached>>;
+
+/// The provider of one attempt: the offline policies with the sol's baseline, a cassette when
+/// replaying, else the model's client behind its rate limiter and, when the run caches, the
+/// response cache (in front of the limiter, so answers from the cache take no quota). Returns
+/// the cache too, to read its hits after the attempt.
+fn attempt_provider(
+    key: &AttemptKey,
+    ctx: &SolContext,
+    prepared: &Prepared,
+    run: &RunRecord,
+    store: &Arc<Store>,
+) -> Result<(Arc<dyn Provider>, CacheHandle)> {
+    let entry = &prepared.models[&key.model];
+    let sol = &ctx.entry.sol;
+    if let Some(dir) = &run.options.replay {
+        let replay = ReplayProvider::open(&cassette_path(Path::new(dir), key))
+            .map_err(|e| EvalError::Config(format!("--replay: {e}")))?;
+        return Ok((Arc::new(replay), None));
+    }
+    let provider: Arc<dyn Provider> = match entry.provider {
+        ProviderKind::Reference => {
+            return Ok((
+                Arc::new(ReferenceProvider::with_baseline(sol, ctx.baseline.clone())),
+                None,
+            ));
+        }
+        ProviderKind::Noisy => {
+            let seed = fnv1a(&key.sol) ^ u64::from(key.repeat).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let ncfg = NoisyConfig { seed, ..NoisyConfig::default() };
+            return Ok((
+                Arc::new(NoisyProvider::with_baseline(sol, ncfg, ctx.baseline.clone())),
+                None,
+            ));
+        }
+        _ => build_provider(entry)?,
+    };
+    let provider: Arc<dyn Provider> = match prepared.limiters.get(&key.model) {
+        Some(l) => Arc::new(RateLimited::new(provider, Arc::clone(l))),
+        None => provider,
+    };
+    if run.options.cache {
+        let cached = Arc::new(Cached::new(provider, entry, Arc::clone(store)));
+        return Ok((Arc::clone(&cached) as Arc<dyn Provider>, Some(cached)));
+    }
+    Ok((provider, None))
+}
+
+/// Copies an attempt's transcript to the record directory as its cassette, atomically (a
+/// temporary file renamed into place), so a kill never leaves half a cassette.
+fn record_cassette(dir: &Path, key: &AttemptKey, transcript: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|error| EvalError::Io { path: dir.to_path_buf(), error })?;
+    let to = cassette_path(dir, key);
+    let tmp = to.with_extension("jsonl.part");
+    std::fs::copy(transcript, &tmp).map_err(|error| EvalError::Io { path: tmp.clone(), error })?;
+    std::fs::rename(&tmp, &to).map_err(|error| EvalError::Io { path: to.clone(), error })
+}
+
+/// Runs one attempt; returns its scores, its transcript's path and how many of its model
+/// turns the response cache answered.
 async fn attempt(
     key: &AttemptKey,
     ctx: &SolContext,
     prepared: &Prepared,
     cfg: &RunnerConfig,
+    run: &RunRecord,
+    store: &Arc<Store>,
     run_dir: &Path,
-) -> Result<(AttemptScores, PathBuf)> {
+) -> Result<(AttemptScores, PathBuf, u32)> {
     let entry = &prepared.models[&key.model];
     let sol = &ctx.entry.sol;
-    let provider: Arc<dyn Provider> = match entry.provider {
-        ProviderKind::Reference => Arc::new(ReferenceProvider::new(sol)),
-        ProviderKind::Noisy => {
-            let seed = fnv1a(&key.sol) ^ u64::from(key.repeat).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let ncfg = NoisyConfig { seed, ..NoisyConfig::default() };
-            Arc::new(NoisyProvider::with_baseline(sol, ncfg, ctx.baseline.clone()))
-        }
-        _ => build_provider(entry)?,
-    };
+    let (provider, cache) = attempt_provider(key, ctx, prepared, run, store)?;
     let session_cfg = SessionConfig {
         model_name: entry.name.clone(),
         max_revisions: cfg.max_revisions,
@@ -378,7 +543,7 @@ async fn attempt(
         jitter_seed: fnv1a(&format!("{}/{}/{}", key.sol, key.model, key.repeat)),
         ..SessionConfig::default()
     };
-    let name = safe(&format!("{}__{}__{}__r{}", key.sol, key.model, key.prompt, key.repeat));
+    let name = attempt_name(key);
     // A directory without a stored attempt is what an interrupted run left: start it anew.
     let dir = run_dir.join(&name);
     if dir.exists() {
@@ -386,26 +551,35 @@ async fn attempt(
             .map_err(|error| EvalError::Io { path: dir.clone(), error })?;
     }
     let writer = RunWriter::create(run_dir, &name).map_err(|e| EvalError::Session(e.into()))?;
-    let session = Session::new(
+    let toolbox = match &ctx.toolbox {
+        Some(t) => Arc::clone(t),
+        None => Arc::new(Toolbox::open(sol).map_err(|e| EvalError::Session(e.into()))?),
+    };
+    let session = Session::with_toolbox(
         sol,
+        Arc::clone(&toolbox),
         provider,
         prepared.prompts[&key.prompt].clone(),
         session_cfg,
         writer,
-        cfg.tile_px,
-    )?;
+    );
     let report = session.run().await?;
-    let route_cost = match (&ctx.grid, &report.waypoints) {
-        (Some(g), Some(w)) => g.path_cost(w).ok().map(|c| c.total_cost),
+    let route_cost = match (toolbox.cost_grid(), &report.waypoints) {
+        (Ok(g), Some(w)) => g.path_cost(w).ok().map(|c| c.total_cost),
         _ => None,
     };
     let s = &sol.sol;
     let inputs = ScoreInputs {
         goal: (s.goal.x, s.goal.y),
         expect: ctx.entry.expect,
-        baseline_cost: ctx.baseline_cost,
+        baseline_cost: ctx.baseline.cost(),
         route_cost,
         reference: ctx.entry.reference_route.clone(),
     };
-    Ok((score_attempt(&report, &inputs), report.dir.join("transcript.jsonl")))
+    let transcript = report.dir.join("transcript.jsonl");
+    if let Some(dir) = &run.options.record {
+        record_cassette(Path::new(dir), key, &transcript)?;
+    }
+    let hits = cache.map_or(0, |c| c.hits());
+    Ok((score_attempt(&report, &inputs), transcript, hits))
 }

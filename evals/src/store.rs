@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS runs (
     runs_dir TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    evals_version TEXT NOT NULL
+    evals_version TEXT NOT NULL,
+    options TEXT
 );
 CREATE TABLE IF NOT EXISTS cells (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -63,6 +64,12 @@ CREATE TABLE IF NOT EXISTS attempts (
     transcript TEXT NOT NULL,
     finished_at TEXT NOT NULL,
     PRIMARY KEY (run_id, sol, model, prompt, repeat)
+);
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL
 );
 ";
 
@@ -104,6 +111,37 @@ pub struct RunRecord {
     pub started_at: String,
     /// RFC 3339 end, once every attempt is done.
     pub finished_at: Option<String>,
+    /// How its attempts run (cache, record, replay); a resume runs the rest the same way.
+    #[serde(default)]
+    pub options: RunOptions,
+}
+
+/// How a run's attempts talk to their models.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Answer requests seen before from the response cache (the store's `responses` table).
+    pub cache: bool,
+    /// Copy each attempt's transcript to this directory as a cassette.
+    pub record: Option<String>,
+    /// Play every model's turns back from the cassettes in this directory.
+    pub replay: Option<String>,
+    /// Pixel side of the tiles its models see (set by the runner; a resume keeps it).
+    #[serde(default)]
+    pub tile_px: Option<u32>,
+    /// Failed submissions each attempt may revise (set by the runner; a resume keeps it).
+    #[serde(default)]
+    pub max_revisions: Option<u32>,
+}
+
+/// An attempt as stored: key, scores, transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAttempt {
+    /// Which attempt.
+    pub key: AttemptKey,
+    /// Its scores.
+    pub scores: AttemptScores,
+    /// Its `transcript.jsonl` (its directory holds `plan.json`, `verdict.json`, `images/`).
+    pub transcript: PathBuf,
 }
 
 /// A line of `eval list`.
@@ -144,6 +182,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        // Stores made before runs had options gain the column (NULL reads as the defaults).
+        if conn.prepare("SELECT options FROM runs LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN options TEXT").map_err(err)?;
+        }
         Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
 
@@ -165,8 +207,8 @@ impl Store {
             let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO runs (id, suite, suite_path, models, prompts, repeats, planned, runs_dir,
-                                   started_at, finished_at, evals_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10)",
+                                   started_at, finished_at, evals_version, options)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11)",
                 params![
                     run.id,
                     run.suite,
@@ -178,6 +220,7 @@ impl Store {
                     run.runs_dir,
                     run.started_at,
                     crate::version(),
+                    serde_json::to_string(&run.options).unwrap_or_default(),
                 ],
             )?;
             for m in &run.models {
@@ -197,7 +240,7 @@ impl Store {
         self.with(|c| {
             c.query_row(
                 "SELECT id, suite, suite_path, models, prompts, repeats, planned, runs_dir,
-                        started_at, finished_at FROM runs WHERE id = ?1",
+                        started_at, finished_at, options FROM runs WHERE id = ?1",
                 params![id],
                 row_to_run,
             )
@@ -210,13 +253,13 @@ impl Store {
         self.with(|c| {
             let mut st = c.prepare(
                 "SELECT r.id, r.suite, r.suite_path, r.models, r.prompts, r.repeats, r.planned,
-                        r.runs_dir, r.started_at, r.finished_at,
+                        r.runs_dir, r.started_at, r.finished_at, r.options,
                         (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id),
                         (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.accepted = 1)
                  FROM runs r ORDER BY r.started_at DESC, r.id DESC",
             )?;
             let rows = st.query_map([], |row| {
-                Ok(RunListing { run: row_to_run(row)?, done: row.get(10)?, accepted: row.get(11)? })
+                Ok(RunListing { run: row_to_run(row)?, done: row.get(11)?, accepted: row.get(12)? })
             })?;
             rows.collect()
         })
@@ -293,6 +336,54 @@ impl Store {
         })
     }
 
+    /// Every stored attempt of a run, in key order (sol, model, prompt, repeat): its key, its
+    /// scores and its transcript's path. What `compare` pairs and `report` draws.
+    pub fn attempts(&self, run_id: &str) -> Result<Vec<StoredAttempt>> {
+        let rows: Vec<(String, String, String, u32, String, String)> = self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT sol, model, prompt, repeat, scores, transcript FROM attempts
+                 WHERE run_id = ?1 ORDER BY sol, model, prompt, repeat",
+            )?;
+            let rows = st.query_map(params![run_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })?;
+            rows.collect()
+        })?;
+        rows.into_iter()
+            .map(|(sol, model, prompt, repeat, scores, transcript)| {
+                let scores = serde_json::from_str(&scores).map_err(|e| EvalError::Store {
+                    path: self.path.clone(),
+                    message: format!("stored scores do not parse: {e}"),
+                })?;
+                Ok(StoredAttempt {
+                    key: AttemptKey { run_id: run_id.to_owned(), sol, model, prompt, repeat },
+                    scores,
+                    transcript: PathBuf::from(transcript),
+                })
+            })
+            .collect()
+    }
+
+    /// The response cached under `key`, as stored JSON.
+    pub fn cached_response(&self, key: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            c.query_row("SELECT response FROM responses WHERE key = ?1", params![key], |r| r.get(0))
+                .optional()
+        })
+    }
+
+    /// Caches `response` (JSON) under `key`; a key cached already keeps its first answer.
+    pub fn put_response(&self, key: &str, model: &str, response: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO responses (key, model, response, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![key, model, response, now()],
+            )
+            .map(|_| ())
+        })
+    }
+
     /// Every stored attempt's scores of one cell, in key order.
     pub fn cell_attempts(
         &self,
@@ -358,6 +449,10 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         runs_dir: row.get(7)?,
         started_at: row.get(8)?,
         finished_at: row.get(9)?,
+        options: row
+            .get::<_, Option<String>>(10)?
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -380,6 +475,7 @@ mod tests {
             runs_dir: "runs".into(),
             started_at: now(),
             finished_at: None,
+            options: RunOptions::default(),
         };
         store.create_run(&run).unwrap();
         assert_eq!(store.run("r1").unwrap().unwrap(), run);

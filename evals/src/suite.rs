@@ -10,11 +10,29 @@
 //! # reference_route = [[x, y], ...]             # optional; default: the sol's reference_route
 //! ```
 //!
+//! Sols can also be built at load time from real drives (the `gale` suite): a `[[drive]]`
+//! picks one drive of a traverse GeoJSON by its `sol` property and becomes a sol whose start and
+//! goal are the drive's ends, whose keep-in is a corridor around it and whose reference route
+//! is the drive as driven (see `breadcrumb_tools::terrain::sol_from_route`). The terrain and the
+//! drives are read where they lie (`../shared/realdata/`), never copied into the repository:
+//!
+//! ```toml
+//! [drives]                                   # defaults for every [[drive]]; relative to this file
+//! site = "../../../shared/realdata/gale-marias-pass"
+//! route = "../../../shared/realdata/gale-marias-pass/drives.geojson"
+//! rover = "../../fixtures/rovers/perseverance.toml"
+//!
+//! [[drive]]
+//! sol = 967                                  # the feature whose `sol` property is 967
+//! expect = "accepted"                        # optional; site/route/rover/corridor_m override
+//! ```
+//!
 //! Every error names the suite file and the line of the offending entry.
 
 use std::path::{Path, PathBuf};
 
 use breadcrumb_tools::checker::Pt;
+use breadcrumb_tools::terrain::sol_from_route::{sol_from_route, FromRouteOptions};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +67,21 @@ struct RawSuite {
     description: String,
     #[serde(default)]
     sol: Vec<toml::Spanned<RawEntry>>,
+    drives: Option<RawDrive>,
+    #[serde(default)]
+    drive: Vec<toml::Spanned<RawDrive>>,
+}
+
+/// A `[[drive]]` entry, or the `[drives]` defaults (then `sol` and `expect` are not allowed).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDrive {
+    site: Option<String>,
+    route: Option<String>,
+    rover: Option<String>,
+    corridor_m: Option<f64>,
+    sol: Option<u64>,
+    expect: Option<Expect>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,8 +159,19 @@ impl Suite {
             let line = e.span().map_or(1, |s| line_of(text, s.start));
             err(line, e.message().trim().replace('\n', " "))
         })?;
-        if raw.sol.is_empty() {
-            return Err(err(1, "the suite lists no sols ([[sol]] tables)".into()));
+        if raw.sol.is_empty() && raw.drive.is_empty() {
+            return Err(err(1, "the suite lists no sols ([[sol]] or [[drive]] tables)".into()));
+        }
+        if let Some(d) = &raw.drives {
+            if d.sol.is_some() || d.expect.is_some() {
+                let at = text.find("[drives]").unwrap_or(0);
+                return Err(err(
+                    line_of(text, at),
+                    "[drives] holds defaults (site, route, rover, corridor_m); `sol` and \
+                     `expect` belong in each [[drive]]"
+                        .into(),
+                ));
+            }
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let mut sols: Vec<SuiteSol> = Vec::with_capacity(raw.sol.len());
@@ -156,9 +200,66 @@ impl Suite {
             }
             sols.push(SuiteSol { sol, expect: entry.expect, reference_route: reference, line });
         }
+        let defaults = raw.drives.unwrap_or_default();
+        for spanned in raw.drive {
+            let line = line_of(text, spanned.span().start);
+            let entry = spanned.into_inner();
+            let sol = drive_sol(&entry, &defaults, base, path).map_err(|m| err(line, m))?;
+            if let Some(prev) = sols.iter().find(|s| s.id() == sol.sol.id) {
+                return Err(err(
+                    line,
+                    format!("sol `{}` is listed twice (first at line {})", sol.sol.id, prev.line),
+                ));
+            }
+            let reference = (sol.sol.reference_route.len() >= 2)
+                .then(|| sol.sol.reference_route.iter().map(|p| (p[0], p[1])).collect());
+            sols.push(SuiteSol { sol, expect: entry.expect, reference_route: reference, line });
+        }
         let name = raw.name.unwrap_or_else(|| {
             path.file_stem().map_or_else(|| "suite".into(), |s| s.to_string_lossy().into_owned())
         });
         Ok(Suite { name, description: raw.description, path: path.to_path_buf(), sols })
     }
+}
+
+/// Builds the sol of a `[[drive]]` entry (its fields over the `[drives]` defaults), in memory:
+/// nothing is written. The sol's `path` is the suite file, as there is no sol file.
+fn drive_sol(
+    entry: &RawDrive,
+    defaults: &RawDrive,
+    base: &Path,
+    suite_path: &Path,
+) -> std::result::Result<LoadedSol, String> {
+    let pick = |own: &Option<String>, def: &Option<String>, what: &str| {
+        own.as_ref()
+            .or(def.as_ref())
+            .map(|p| base.join(p))
+            .ok_or_else(|| format!("[[drive]] needs `{what}` (here or in [drives])"))
+    };
+    let site = pick(&entry.site, &defaults.site, "site")?;
+    let route = pick(&entry.route, &defaults.route, "route")?;
+    let rover = pick(&entry.rover, &defaults.rover, "rover")?;
+    let Some(n) = entry.sol else {
+        return Err("[[drive]] needs `sol`, the drive's `sol` property in the route file".into());
+    };
+    for (what, p) in [("site", &site), ("route", &route), ("rover", &rover)] {
+        if !p.exists() {
+            return Err(format!(
+                "{what} `{}` does not exist{}",
+                p.display(),
+                if p.components().any(|c| c.as_os_str() == "shared") {
+                    " (the real data lives in ../shared/realdata beside the repository)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    let out = base.join(format!("drive-{n}.toml"));
+    let mut opts = FromRouteOptions::new(&site, &route, n, &rover, &out);
+    if let Some(c) = entry.corridor_m.or(defaults.corridor_m) {
+        opts.corridor_m = c;
+    }
+    let (sol, _drive) = sol_from_route(&opts).map_err(|e| format!("drive sol {n}: {e}"))?;
+    Ok(LoadedSol { sol, path: suite_path.to_path_buf(), bundle_dir: site, rover_path: rover })
 }

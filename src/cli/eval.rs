@@ -1,23 +1,27 @@
 //! `breadcrumb eval`: regression runs over a suite of sols, comparing models and prompts, stored
 //! in SQLite.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{bail, Context};
 use breadcrumb_evals::runner::{self, Event, Matrix, RunOutcome, RunnerConfig};
 use breadcrumb_evals::score::{CellSummary, Rate};
-use breadcrumb_evals::store::Store;
+use breadcrumb_evals::store::{RunOptions, Store};
 use breadcrumb_evals::suite::Suite;
 use clap::{Args, Subcommand};
 
 use super::ExitStatus;
 
-/// Regression evals: run a matrix of models x prompts over a suite of sols, list past runs.
+/// Regression evals: run a matrix of models x prompts over a suite of sols, list past runs,
+/// compare two runs or cells (exit 1 on a regression), and report a run as one HTML page.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     Run(Box<RunArgs>),
     List(ListArgs),
+    Compare(super::eval_compare::CompareArgs),
+    Report(super::eval_report::ReportArgs),
 }
 
 /// Run a suite over models x prompts x repeats; every attempt is scored and committed to the
@@ -46,6 +50,21 @@ pub struct RunArgs {
     /// Resume run RUN: do only the attempts the store does not hold.
     #[arg(long, value_name = "RUN", conflicts_with = "suite")]
     resume: Option<String>,
+    /// Ask the models every time: do not answer repeated requests from the response cache.
+    /// (The cache is used only when --repeats is 1: repeats exist to sample the model anew.)
+    #[arg(long, conflicts_with = "resume")]
+    no_cache: bool,
+    /// Save each attempt's transcript in DIR as a cassette (DIR/<sol>__<model>__<prompt>__rN.jsonl),
+    /// to replay the run later offline with --replay DIR.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["replay", "resume"])]
+    record: Option<PathBuf>,
+    /// Play every model's turns back from the cassettes in DIR (recorded with --record): no
+    /// network, no keys; a request that differs from the recording fails, naming where.
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    replay: Option<PathBuf>,
+    /// Id of the new run (default: eval-<UTC time>-<4 hex>); scripts pick one to --resume it.
+    #[arg(long, value_name = "ID", conflicts_with = "resume")]
+    run_id: Option<String>,
     /// The run store.
     #[arg(long, value_name = "PATH", default_value = "runs/breadcrumb.db")]
     db: PathBuf,
@@ -61,11 +80,11 @@ pub struct RunArgs {
     /// Where prompt versions live.
     #[arg(long, value_name = "DIR", default_value = "prompts")]
     prompts_dir: PathBuf,
-    /// Failed submissions each attempt may revise.
-    #[arg(long, default_value_t = 3)]
+    /// Failed submissions each attempt may revise (a resumed run keeps its own).
+    #[arg(long, default_value_t = 3, conflicts_with = "resume")]
     max_revisions: u32,
-    /// Pixel side of the tiles the model sees.
-    #[arg(long, default_value_t = 1024)]
+    /// Pixel side of the tiles the model sees (a resumed run keeps its own).
+    #[arg(long, default_value_t = 1024, conflicts_with = "resume")]
     tile_px: u32,
 }
 
@@ -81,6 +100,8 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<ExitStatus> {
     match cmd {
         EvalCommand::Run(a) => run_matrix(&a),
         EvalCommand::List(a) => list(&a),
+        EvalCommand::Compare(a) => super::eval_compare::run(&a),
+        EvalCommand::Report(a) => super::eval_report::run(&a),
     }
 }
 
@@ -97,39 +118,11 @@ fn run_matrix(a: &RunArgs) -> anyhow::Result<ExitStatus> {
         tile_px: a.tile_px,
         max_revisions: a.max_revisions,
     };
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta} {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let b = bar.clone();
-    let usd = Arc::new(std::sync::Mutex::new(0.0f64));
-    let on_event: runner::EventFn = Arc::new(move |e: &Event| match e {
-        Event::Started { run_id, todo, skipped } => {
-            b.set_length(u64::from(*todo));
-            b.println(format!("run {run_id}: {todo} attempt(s) to run, {skipped} already stored"));
-        }
-        Event::Preparing { sol } => b.set_message(format!("planning the baseline of {sol}")),
-        Event::Attempt { key, scores } => {
-            let mut total = usd.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            *total += scores.cost_usd;
-            b.inc(1);
-            b.set_message(format!(
-                "${total:.4} · {} {} {} r{}: {}",
-                key.sol, key.model, key.prompt, key.repeat, scores.status
-            ));
-        }
-        Event::Failed { key, error } => {
-            b.inc(1);
-            b.println(format!(
-                "attempt {} {} {} r{} failed: {error}",
-                key.sol, key.model, key.prompt, key.repeat
-            ));
-        }
-    });
+    let progress = Progress::new();
+    let on_event: runner::EventFn = {
+        let p = progress.clone();
+        Arc::new(move |e: &Event| p.on(e))
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,12 +137,124 @@ fn run_matrix(a: &RunArgs) -> anyhow::Result<ExitStatus> {
             prompts: a.prompts.clone(),
             repeats: a.repeats,
         };
-        let id = runner::new_run_id();
-        runtime.block_on(runner::run(store, &cfg, &matrix, &id, on_event))?
+        let id = match &a.run_id {
+            Some(id) if id.trim().is_empty() || id.contains(['/', '\\']) => {
+                bail!("--run-id `{id}` must be non-empty and hold no path separators")
+            }
+            Some(id) => id.clone(),
+            None => runner::new_run_id(),
+        };
+        let options = RunOptions {
+            cache: a.repeats == 1 && !a.no_cache && a.replay.is_none(),
+            record: a.record.as_ref().map(|d| absolute(d)),
+            replay: a.replay.as_ref().map(|d| absolute(d)),
+            ..RunOptions::default()
+        };
+        runtime.block_on(runner::run_with(store, &cfg, &matrix, &id, options, on_event))?
     };
-    bar.finish_and_clear();
+    progress.finish();
     print!("{}", report(&outcome, &a.db));
     Ok(if outcome.failed == 0 { ExitStatus::Success } else { ExitStatus::Error })
+}
+
+/// Per (model, prompt): its bar and its running cost in USD.
+type CellBars = BTreeMap<(String, String), (indicatif::ProgressBar, f64)>;
+
+/// The progress display: a bar for the whole run (ETA, running cost) and one per matrix cell.
+#[derive(Clone)]
+struct Progress {
+    multi: indicatif::MultiProgress,
+    total: indicatif::ProgressBar,
+    cells: Arc<Mutex<CellBars>>,
+    usd: Arc<Mutex<f64>>,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let multi = indicatif::MultiProgress::new();
+        let total = multi.add(indicatif::ProgressBar::new(0));
+        total.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        total.enable_steady_tick(std::time::Duration::from_millis(200));
+        Progress {
+            multi,
+            total,
+            cells: Arc::new(Mutex::new(BTreeMap::new())),
+            usd: Arc::new(Mutex::new(0.0)),
+        }
+    }
+
+    fn on(&self, e: &Event) {
+        match e {
+            Event::Started { run_id, todo, skipped, cells } => {
+                self.total.set_length(u64::from(*todo));
+                let _ = self.multi.println(format!(
+                    "run {run_id}: {todo} attempt(s) to run, {skipped} already stored"
+                ));
+                let style = indicatif::ProgressStyle::with_template(
+                    "  {prefix:<28} {bar:20} {pos}/{len} eta {eta} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                let mut map = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+                for (m, p, n) in cells {
+                    let bar = self.multi.add(indicatif::ProgressBar::new(u64::from(*n)));
+                    bar.set_style(style.clone());
+                    bar.set_prefix(format!("{m} · {p}"));
+                    map.insert((m.clone(), p.clone()), (bar, 0.0));
+                }
+            }
+            Event::Preparing { sol } => {
+                self.total.set_message(format!("planning the baseline of {sol}"));
+            }
+            Event::Attempt { key, scores, .. } => {
+                let mut usd = self.usd.lock().unwrap_or_else(PoisonError::into_inner);
+                *usd += scores.cost_usd;
+                self.total.inc(1);
+                self.total.set_message(format!(
+                    "${usd:.4} · {} {} {} r{}: {}",
+                    key.sol, key.model, key.prompt, key.repeat, scores.status
+                ));
+                let mut map = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some((bar, cell_usd)) = map.get_mut(&(key.model.clone(), key.prompt.clone()))
+                {
+                    *cell_usd += scores.cost_usd;
+                    bar.inc(1);
+                    bar.set_message(format!("${cell_usd:.4}"));
+                }
+            }
+            Event::Failed { key, error } => {
+                self.total.inc(1);
+                if let Some((bar, _)) = self
+                    .cells
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&(key.model.clone(), key.prompt.clone()))
+                {
+                    bar.inc(1);
+                }
+                let _ = self.multi.println(format!(
+                    "attempt {} {} {} r{} failed: {error}",
+                    key.sol, key.model, key.prompt, key.repeat
+                ));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        for (bar, _) in self.cells.lock().unwrap_or_else(PoisonError::into_inner).values() {
+            bar.finish_and_clear();
+        }
+        self.total.finish_and_clear();
+    }
+}
+
+/// `p` as an absolute path (stored with the run, so a resume from elsewhere finds it).
+fn absolute(p: &std::path::Path) -> String {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
 fn rate(r: &Rate) -> String {
@@ -169,6 +274,19 @@ fn report(o: &RunOutcome, db: &std::path::Path) -> String {
         "run {} (suite {}): {} attempt(s) run, {} already stored, {} failed",
         o.run.id, o.run.suite, o.ran, o.skipped, o.failed
     );
+    let mut how = Vec::new();
+    if o.run.options.cache {
+        how.push(format!("{} model turn(s) answered from the response cache", o.cached_responses));
+    }
+    if let Some(d) = &o.run.options.record {
+        how.push(format!("cassettes recorded in {d}"));
+    }
+    if let Some(d) = &o.run.options.replay {
+        how.push(format!("replayed from the cassettes in {d}"));
+    }
+    if !how.is_empty() {
+        let _ = writeln!(s, "({})", how.join("; "));
+    }
     let _ = writeln!(
         s,
         "{:<18} {:<6} {:>24} {:>24} {:>24} {:>10} {:>9} {:>9} {:>6} {:>8} {:>9}",

@@ -3,6 +3,8 @@
 
 mod check;
 mod eval;
+mod eval_compare;
+mod eval_report;
 mod models;
 mod plan;
 mod propose;
@@ -54,7 +56,8 @@ enum Command {
     #[command(subcommand)]
     Site(site::SiteCommand),
     Check(check::CheckArgs),
-    /// Regression evals over suites of sols: run a matrix of models and prompts, list runs.
+    /// Regression evals over suites of sols: run a matrix of models and prompts, list runs,
+    /// compare two runs (with a CI gate), write an HTML report.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     Models(models::ModelsArgs),

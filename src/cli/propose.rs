@@ -14,6 +14,7 @@ use breadcrumb_agent::reference::ReferenceProvider;
 use breadcrumb_agent::replay::ReplayProvider;
 use breadcrumb_agent::session::{Budgets, RunReport, RunStatus, Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
+use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::terrain::Sol;
 use clap::Args;
 
@@ -98,8 +99,13 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
         let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
         bail!("{}: no model named `{}`; known: {}", a.models.display(), a.model, names.join(", "));
     };
+    let toolbox = Arc::new(
+        Toolbox::open(&sol)
+            .with_context(|| format!("opening the terrain of sol {}", sol.sol.id))?
+            .with_tile_px(a.tile_px),
+    );
     let provider: Arc<dyn Provider> = match entry.provider {
-        ProviderKind::Reference => Arc::new(ReferenceProvider::new(&sol)),
+        ProviderKind::Reference => Arc::new(ReferenceProvider::with_toolbox(Arc::clone(&toolbox))),
         ProviderKind::Noisy => Arc::new(NoisyProvider::new(&sol, NoisyConfig::default())),
         ProviderKind::Replay => {
             let Some(c) = &a.cassette else {
@@ -137,8 +143,7 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     let bar = status_bar(a.json);
-    let session = Session::new(&sol, provider, prompt, cfg, writer, a.tile_px)
-        .with_context(|| format!("starting a run for sol {}", sol.sol.id))?;
+    let session = Session::with_toolbox(&sol, toolbox, provider, prompt, cfg, writer);
     let b = bar.clone();
     let session = session.with_progress(Box::new(move |p| {
         b.set_message(format!(

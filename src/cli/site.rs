@@ -137,7 +137,6 @@ pub fn run(cmd: SiteCommand) -> anyhow::Result<ExitStatus> {
 }
 
 fn import(a: &ImportArgs) -> anyhow::Result<ExitStatus> {
-    breadcrumb_tools::import::gdal_messages_to_tracing();
     let started = std::time::Instant::now();
     let report = import_bundle(&ImportOptions {
         dem: a.dem.clone(),

@@ -79,7 +79,6 @@ pub fn run(cmd: SolCommand) -> anyhow::Result<ExitStatus> {
 }
 
 fn from_route(a: &FromRouteArgs) -> anyhow::Result<ExitStatus> {
-    breadcrumb_tools::import::gdal_messages_to_tracing();
     let rover = rover_path(&a.rover, &fixtures_dir());
     if !rover.is_file() {
         anyhow::bail!("rover {:?}: no such file, and no fixtures/rovers/{}.toml", a.rover, a.rover);

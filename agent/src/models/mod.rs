@@ -105,6 +105,13 @@ pub struct ModelEntry {
     /// Whole-request timeout in seconds ([`DEFAULT_TIMEOUT_S`] if absent).
     #[serde(default)]
     pub timeout_s: Option<u64>,
+    /// Requests per minute the provider allows this account; shared by every attempt of an
+    /// eval (`None`: no limit).
+    #[serde(default)]
+    pub rpm: Option<u32>,
+    /// Input tokens per minute (estimated before sending; `None`: no limit).
+    #[serde(default)]
+    pub tpm: Option<u32>,
     /// Line of `models.toml` where the entry starts (for messages).
     #[serde(skip)]
     pub line: usize,
@@ -122,6 +129,16 @@ pub enum KeyState {
 }
 
 impl ModelEntry {
+    /// Its rate limits (`rpm`, `tpm`).
+    #[must_use]
+    pub fn rate_limits(&self) -> crate::provider::limits::RateLimits {
+        use std::num::NonZeroU32;
+        crate::provider::limits::RateLimits {
+            rpm: self.rpm.and_then(NonZeroU32::new),
+            tpm: self.tpm.and_then(NonZeroU32::new),
+        }
+    }
+
     /// Its prices, with the provider's usual cache ratios where the entry gives none.
     #[must_use]
     pub fn prices(&self) -> Prices {
@@ -204,6 +221,9 @@ impl ModelEntry {
         }
         if self.max_tokens == Some(0) {
             return Some("max_tokens must be at least 1".to_owned());
+        }
+        if self.rpm == Some(0) || self.tpm == Some(0) {
+            return Some("rpm and tpm must be at least 1 (leave them out for no limit)".to_owned());
         }
         if self.timeout_s == Some(0) {
             return Some("timeout_s must be at least 1".to_owned());

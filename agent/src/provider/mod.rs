@@ -15,6 +15,7 @@
 pub mod anthropic;
 mod error;
 mod http;
+pub mod limits;
 pub mod openai;
 mod types;
 

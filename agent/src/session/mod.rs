@@ -205,8 +205,22 @@ impl Session {
         tile_px: u32,
     ) -> Result<Session, SessionError> {
         let toolbox = Arc::new(Toolbox::open(sol)?.with_tile_px(tile_px));
+        Ok(Session::with_toolbox(sol, toolbox, provider, prompt, cfg, writer))
+    }
+
+    /// Prepares a run over a toolbox already open for `sol` (evals share one per sol, so its
+    /// cost grid is built once for every attempt).
+    #[must_use]
+    pub fn with_toolbox(
+        sol: &LoadedSol,
+        toolbox: Arc<Toolbox>,
+        provider: Arc<dyn Provider>,
+        prompt: PromptSet,
+        cfg: SessionConfig,
+        writer: RunWriter,
+    ) -> Session {
         let rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.jitter_seed);
-        Ok(Session {
+        Session {
             sol: sol.clone(),
             toolbox,
             provider,
@@ -218,7 +232,7 @@ impl Session {
             totals: Totals::default(),
             by_tool: std::collections::BTreeMap::new(),
             rng,
-        })
+        }
     }
 
     /// Sets a progress callback.
