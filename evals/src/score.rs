@@ -211,6 +211,56 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     Some(if n % 2 == 1 { v[n / 2] } else { f64::midpoint(v[n / 2 - 1], v[n / 2]) })
 }
 
+/// The middle half of some values: quartiles by linear interpolation between order statistics
+/// (the usual "type 7" definition), the median between them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quartiles {
+    /// First quartile.
+    pub p25: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub p75: f64,
+}
+
+/// The quartiles of the finite `values`, `None` when there are none.
+#[must_use]
+pub fn quartiles(values: impl IntoIterator<Item = f64>) -> Option<Quartiles> {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        #[allow(clippy::cast_precision_loss)]
+        let h = q * (v.len() - 1) as f64;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let lo = h.floor() as usize;
+        let hi = (lo + 1).min(v.len() - 1);
+        v[lo] + (h - h.floor()) * (v[hi] - v[lo])
+    };
+    Some(Quartiles { p25: at(0.25), median: at(0.5), p75: at(0.75) })
+}
+
+/// How widely a cell's continuous scores spread: their quartiles.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spreads {
+    /// Cost ratio to the baseline optimum.
+    pub cost_ratio: Option<Quartiles>,
+    /// Goal error, metres.
+    pub goal_error_m: Option<Quartiles>,
+    /// Fréchet distance to the reference route, metres.
+    pub frechet_m: Option<Quartiles>,
+    /// Turns.
+    pub turns: Option<Quartiles>,
+    /// Tool calls.
+    pub tool_calls: Option<Quartiles>,
+    /// Wall time, seconds.
+    pub wall_s: Option<Quartiles>,
+    /// USD per attempt.
+    pub cost_usd: Option<Quartiles>,
+}
+
 /// The summary of one matrix cell (one model, one prompt, over every sol and repeat).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellSummary {
@@ -236,6 +286,9 @@ pub struct CellSummary {
     pub median_wall_s: Option<f64>,
     /// Total USD.
     pub total_usd: f64,
+    /// Quartiles of the continuous scores (summaries stored before they existed read empty).
+    #[serde(default)]
+    pub spreads: Spreads,
 }
 
 /// Summarises a cell's attempts.
@@ -258,12 +311,34 @@ pub fn summarize(attempts: &[AttemptScores]) -> CellSummary {
         median_tool_calls: median(attempts.iter().map(|a| f64::from(a.tool_calls))),
         median_wall_s: median(attempts.iter().map(|a| a.wall_s)),
         total_usd: attempts.iter().map(|a| a.cost_usd).sum(),
+        spreads: Spreads {
+            cost_ratio: quartiles(attempts.iter().filter_map(|a| a.cost_ratio)),
+            goal_error_m: quartiles(attempts.iter().filter_map(|a| a.goal_error_m)),
+            frechet_m: quartiles(attempts.iter().filter_map(|a| a.frechet_m)),
+            turns: quartiles(attempts.iter().map(|a| f64::from(a.turns))),
+            tool_calls: quartiles(attempts.iter().map(|a| f64::from(a.tool_calls))),
+            wall_s: quartiles(attempts.iter().map(|a| a.wall_s)),
+            cost_usd: quartiles(attempts.iter().map(|a| a.cost_usd)),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quartiles_interpolate_between_order_statistics() {
+        // 1..=5: quartiles 2, 3, 4 exactly; 1..=4: 1.75, 2.5, 3.25 (type 7, as R and numpy).
+        let q = quartiles([5.0, 1.0, 3.0, 2.0, 4.0]).unwrap();
+        assert_eq!((q.p25, q.median, q.p75), (2.0, 3.0, 4.0));
+        let q = quartiles([4.0, 1.0, 3.0, 2.0, f64::NAN]).unwrap();
+        assert_eq!((q.p25, q.median, q.p75), (1.75, 2.5, 3.25));
+        assert_eq!(q.median, median([1.0, 2.0, 3.0, 4.0]).unwrap());
+        let one = quartiles([7.0]).unwrap();
+        assert_eq!((one.p25, one.median, one.p75), (7.0, 7.0, 7.0));
+        assert!(quartiles([f64::INFINITY]).is_none());
+    }
 
     #[test]
     fn wilson_matches_known_values() {

@@ -289,7 +289,7 @@ fn report(o: &RunOutcome, db: &std::path::Path) -> String {
     }
     let _ = writeln!(
         s,
-        "{:<18} {:<6} {:>24} {:>24} {:>24} {:>10} {:>9} {:>9} {:>6} {:>8} {:>9}",
+        "{:<18} {:<6} {:>24} {:>24} {:>24} {:>20} {:>9} {:>9} {:>6} {:>8} {:>9}",
         "model",
         "prompt",
         "accepted (95% CI)",
@@ -306,11 +306,14 @@ fn report(o: &RunOutcome, db: &std::path::Path) -> String {
         let CellSummary { accepted, accepted_first_submit, expectation_met, .. } = c;
         let _ = writeln!(
             s,
-            "{m:<18} {p:<6} {:>24} {:>24} {:>24} {:>10} {:>9} {:>9} {:>6} {:>8} {:>9.4}",
+            "{m:<18} {p:<6} {:>24} {:>24} {:>24} {:>20} {:>9} {:>9} {:>6} {:>8} {:>9.4}",
             rate(accepted),
             rate(accepted_first_submit),
             rate(expectation_met),
-            opt(c.median_cost_ratio, 3),
+            c.spreads.cost_ratio.map_or_else(
+                || "-".into(),
+                |q| format!("{:.3} [{:.3}-{:.3}]", q.median, q.p25, q.p75)
+            ),
             opt(c.median_goal_error_m, 2),
             opt(c.median_frechet_m, 1),
             opt(c.median_turns, 0),
@@ -318,7 +321,12 @@ fn report(o: &RunOutcome, db: &std::path::Path) -> String {
             c.total_usd
         );
     }
-    let _ = writeln!(s, "(medians; stored in {})", db.display());
+    let _ = writeln!(
+        s,
+        "(medians; cost ratio with its interquartile range; `eval report` has every spread; \
+         stored in {})",
+        db.display()
+    );
     s
 }
 

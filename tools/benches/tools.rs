@@ -1,5 +1,6 @@
 //! The model's tool calls on a 1 m DEM once the area is cached: `slope_query` along 100 m,
-//! `hazard_lookup` within 50 m, `path_cost` of 25 waypoints (target: median under 1 ms each).
+//! `hazard_lookup` within 50 m, `path_cost` of 25 waypoints (target: median under 1 ms each);
+//! and the one-off costs a run pays first: classifying the sol's area for `hazard_lookup`.
 //!
 //! Run with `cargo bench -p breadcrumb-tools --bench tools`. Uses the committed
 //! `plains-02-keepout` sol (320 x 320 m at 1 m).
@@ -37,6 +38,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| tb.call("hazard_lookup", &hazards).unwrap());
     });
     g.bench_function("path_cost_25wp", |b| b.iter(|| tb.call("path_cost", &cost).unwrap()));
+    g.finish();
+    let mut g = c.benchmark_group("first_call");
+    g.sample_size(10);
+    g.bench_function("terrain_hazard_index", |b| {
+        b.iter(|| breadcrumb_tools::api::hazard_lookup::TerrainHazardIndex::for_sol(&tb).unwrap());
+    });
     g.finish();
 }
 

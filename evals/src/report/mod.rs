@@ -179,6 +179,15 @@ fn rate_view(r: &Rate) -> RateView {
     }
 }
 
+/// A median with its interquartile range below it when the values spread: `1.014 (1.00–1.03)`.
+fn spread(q: Option<crate::score::Quartiles>, digits: usize) -> String {
+    match q {
+        None => "-".into(),
+        Some(q) if (q.p75 - q.p25).abs() < f64::EPSILON => format!("{:.digits$}", q.median),
+        Some(q) => format!("{:.digits$} ({:.digits$}–{:.digits$})", q.median, q.p25, q.p75),
+    }
+}
+
 fn cell_view(model: &str, prompt: &str, scores: &[AttemptScores]) -> CellView {
     let s = summarize(scores);
     CellView {
@@ -190,12 +199,12 @@ fn cell_view(model: &str, prompt: &str, scores: &[AttemptScores]) -> CellView {
             .map(rate_view)
             .collect(),
         values: vec![
-            opt(s.median_cost_ratio, 3),
-            opt(s.median_goal_error_m, 2),
-            opt(s.median_frechet_m, 1),
-            opt(s.median_turns, 0),
-            opt(s.median_tool_calls, 0),
-            opt(s.median_wall_s, 1),
+            spread(s.spreads.cost_ratio, 3),
+            spread(s.spreads.goal_error_m, 2),
+            spread(s.spreads.frechet_m, 1),
+            spread(s.spreads.turns, 0),
+            spread(s.spreads.tool_calls, 0),
+            spread(s.spreads.wall_s, 1),
             format!("{:.4}", s.total_usd),
         ],
     }

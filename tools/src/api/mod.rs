@@ -169,6 +169,9 @@ pub struct Toolbox {
     /// Every mapped hazard polygon (one per part of a multi-polygon feature) in an R-tree, with
     /// the index of the feature it belongs to: `hazard_lookup` asks it for what is near.
     hazard_parts: (ZoneIndex, Vec<usize>),
+    /// The DEM cells over a limit in the sol's area, classified on the first `hazard_lookup`
+    /// (tens of milliseconds) so later lookups only visit the flagged cells near them.
+    terrain_hazards: OnceLock<Option<hazard_lookup::TerrainHazardIndex>>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -189,6 +192,7 @@ impl Toolbox {
             cost: OnceLock::new(),
             tile_px: None,
             hazard_parts: index_hazards(&bundle.hazards),
+            terrain_hazards: OnceLock::new(),
             bundle,
         })
     }
@@ -283,6 +287,15 @@ impl Toolbox {
                 message: format!("arguments are not valid JSON: {e}"),
             })?;
         self.call(name, &value)
+    }
+
+    /// The index of DEM cells over a limit in the sol's area, built on first use (`None` when
+    /// the area is too large to index; lookups then classify cells as they go).
+    #[must_use]
+    pub fn terrain_hazard_index(&self) -> Option<&hazard_lookup::TerrainHazardIndex> {
+        self.terrain_hazards
+            .get_or_init(|| hazard_lookup::TerrainHazardIndex::for_sol(self))
+            .as_ref()
     }
 
     /// Mapped hazard polygons in an R-tree, and for each the index of its feature in
