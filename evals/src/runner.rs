@@ -313,25 +313,8 @@ async fn execute(
 ) -> Result<RunOutcome> {
     let prepared = Arc::new(Prepared::load(cfg, run)?);
     let done = store.done(&run.id)?;
-    let mut todo = Vec::new();
-    for s in &suite.sols {
-        for m in &run.models {
-            for p in &run.prompts {
-                for repeat in 0..run.repeats {
-                    let key = AttemptKey {
-                        run_id: run.id.clone(),
-                        sol: s.id().to_owned(),
-                        model: m.clone(),
-                        prompt: p.clone(),
-                        repeat,
-                    };
-                    if !done.contains(&key) {
-                        todo.push(key);
-                    }
-                }
-            }
-        }
-    }
+    let todo: Vec<AttemptKey> =
+        matrix_keys(run, suite).into_iter().filter(|k| !done.contains(k)).collect();
     let skipped = u32::try_from(done.len()).unwrap_or(u32::MAX);
     let mut cells = Vec::new();
     for m in &run.models {
@@ -440,24 +423,32 @@ fn attempt_name(key: &AttemptKey) -> String {
 /// Every cassette a replayed run needs exists and reads as a recording, checked before the
 /// run starts: the error names the file, and the line of a damaged one.
 fn check_cassettes(dir: &Path, run: &RunRecord, suite: &Suite) -> Result<()> {
+    for key in matrix_keys(run, suite) {
+        ReplayProvider::open(&cassette_path(dir, &key))
+            .map_err(|e| EvalError::Config(format!("--replay: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Every attempt of a run's matrix, in order: sol, model, prompt, repeat.
+fn matrix_keys(run: &RunRecord, suite: &Suite) -> Vec<AttemptKey> {
+    let mut keys = Vec::new();
     for s in &suite.sols {
         for m in &run.models {
             for p in &run.prompts {
                 for repeat in 0..run.repeats {
-                    let key = AttemptKey {
+                    keys.push(AttemptKey {
                         run_id: run.id.clone(),
                         sol: s.id().to_owned(),
                         model: m.clone(),
                         prompt: p.clone(),
                         repeat,
-                    };
-                    ReplayProvider::open(&cassette_path(dir, &key))
-                        .map_err(|e| EvalError::Config(format!("--replay: {e}")))?;
+                    });
                 }
             }
         }
     }
-    Ok(())
+    keys
 }
 
 /// The attempt's response cache, when it has one (read for its hits after the attempt).

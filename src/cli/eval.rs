@@ -275,7 +275,7 @@ fn report(o: &RunOutcome, db: &std::path::Path) -> String {
         o.run.id, o.run.suite, o.ran, o.skipped, o.failed
     );
     let mut how = Vec::new();
-    if o.run.options.cache {
+    if o.run.options.cache && o.cached_responses > 0 {
         how.push(format!("{} model turn(s) answered from the response cache", o.cached_responses));
     }
     if let Some(d) = &o.run.options.record {
