@@ -145,3 +145,73 @@ fn a_flaky_model_loses_no_attempt_and_every_failure_is_accounted_for() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// With the response cache on (as for `--repeats 1`), running an unchanged suite again asks
+/// the model nothing: every turn is answered from the store, and the attempts end the same.
+#[test]
+fn an_unchanged_suite_is_answered_from_the_cache() {
+    use breadcrumb_evals::store::RunOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> =
+        SOLS.iter().map(|s| repo().join(format!("fixtures/sols/{s}.toml"))).collect();
+    let suite_file = dir.path().join("cached.toml");
+    let body: Vec<String> =
+        files.iter().map(|f| format!("[[sol]]\npath = \"{}\"\n", f.display())).collect();
+    let body = body.join("\n");
+    std::fs::write(&suite_file, body).unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let behaviour = Behaviour { latency: std::time::Duration::ZERO, fault_rate: 0.0, seed: 1 };
+    let mock = rt.block_on(MockModel::start(planned_routes(&files), behaviour));
+    let cfg = RunnerConfig {
+        models_file: mock.models_file(dir.path(), "m"),
+        prompts_dir: repo().join("prompts"),
+        runs_dir: dir.path().join("runs"),
+        concurrency: 2,
+        tile_px: 256,
+        ..RunnerConfig::default()
+    };
+    let matrix = Matrix {
+        suite: Suite::load(&suite_file).unwrap(),
+        models: vec!["m".into()],
+        prompts: vec!["v1".into()],
+        repeats: 1,
+    };
+    let store = Arc::new(Store::open(&dir.path().join("evals.db")).unwrap());
+    let quiet: runner::EventFn = Arc::new(|_: &Event| {});
+    let cached = RunOptions { cache: true, ..RunOptions::default() };
+    let run = |id: &str| {
+        rt.block_on(runner::run_with(
+            Arc::clone(&store),
+            &cfg,
+            &matrix,
+            id,
+            cached.clone(),
+            Arc::clone(&quiet),
+        ))
+        .unwrap()
+    };
+    let first = run("first");
+    let (asked, ..) = mock.counts.get();
+    assert_eq!((first.ran, first.cached_responses), (2, 0));
+    assert_eq!(asked, 4, "two turns per attempt");
+    let second = run("second");
+    assert_eq!(mock.counts.get().0, asked, "the second run asked the model nothing");
+    assert_eq!((second.ran, second.cached_responses), (2, 4));
+    let (a, b) = (store.attempts("first").unwrap(), store.attempts("second").unwrap());
+    for (x, y) in a.iter().zip(&b) {
+        let (s, t) = (&x.scores, &y.scores);
+        assert!(s.accepted, "{:?}", x.key);
+        assert_eq!(
+            (&s.status, s.turns, s.route_length_m, s.input_tokens, s.cost_usd),
+            (&t.status, t.turns, t.route_length_m, t.input_tokens, t.cost_usd),
+            "{:?}",
+            x.key
+        );
+    }
+    // Without the cache the model is asked again.
+    let third =
+        rt.block_on(runner::run(Arc::clone(&store), &cfg, &matrix, "third", quiet)).unwrap();
+    assert_eq!((third.ran, third.cached_responses), (2, 0));
+    assert_eq!(mock.counts.get().0, asked + 4);
+}
