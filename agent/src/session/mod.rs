@@ -69,6 +69,9 @@ pub struct SessionConfig {
     /// Besides the overview, images of only this many latest tool results are re-sent; older
     /// ones are referred to by the footprint in their JSON result.
     pub keep_images: usize,
+    /// Older tool images are dropped this many at a time, to keep the conversation's prefix
+    /// stable for prompt caches ([`prune_images`]).
+    pub prune_batch: usize,
     /// Consecutive turns without a tool call before the run ends as rejected.
     pub max_idle_turns: u32,
     /// Seed of the retry jitter (deterministic tests).
@@ -86,6 +89,7 @@ impl Default for SessionConfig {
             prices: Prices::default(),
             image_rule: ImageTokenRule::None,
             keep_images: 2,
+            prune_batch: 4,
             max_idle_turns: 3,
             jitter_seed: 0,
         }
@@ -283,27 +287,10 @@ impl Session {
         Ok(Message::user(content))
     }
 
-    /// What is sent: the history with images pruned (the overview and the latest
-    /// `keep_images` tool images stay).
+    /// What is sent: the history with older tool images pruned (see [`prune_images`]).
     fn request(&self, history: &[Message]) -> ModelRequest {
-        let mut keep = self.cfg.keep_images;
         let mut messages: Vec<Message> = history.to_vec();
-        for m in messages.iter_mut().skip(1).rev() {
-            for c in m.content.iter_mut().rev() {
-                if let Content::ToolResult(r) = c {
-                    if !r.images.is_empty() {
-                        if keep > 0 {
-                            keep -= 1;
-                        } else {
-                            r.images.clear();
-                            r.content.push_str(
-                                "\n(image no longer attached, to save tokens: its footprint is above)",
-                            );
-                        }
-                    }
-                }
-            }
-        }
+        prune_images(&mut messages, self.cfg.keep_images, self.cfg.prune_batch);
         ModelRequest {
             system: self.prompt.system.clone(),
             messages,
@@ -665,6 +652,40 @@ impl Session {
     }
 }
 
+/// Drops the images of older tool results from `messages` (the first message, with the
+/// overview, is never touched), replacing each with a note that its footprint is in the
+/// result's JSON. The newest `keep` tool images always stay; older ones are dropped `batch` at
+/// a time, so between drops the conversation sent is the previous request plus new messages:
+/// the prefix a provider's prompt cache holds stays byte-identical for `batch` images at a
+/// time instead of changing at every new tile (which would re-bill everything after the
+/// pruned image at full price, every turn). Dropped images stay dropped.
+pub fn prune_images(messages: &mut [Message], keep: usize, batch: usize) {
+    let with_images = messages
+        .iter()
+        .skip(1)
+        .flat_map(|m| m.content.iter())
+        .filter(|c| matches!(c, Content::ToolResult(r) if !r.images.is_empty()))
+        .count();
+    let over = with_images.saturating_sub(keep);
+    let mut drop = over - over % batch.max(1);
+    for m in messages.iter_mut().skip(1) {
+        for c in &mut m.content {
+            if drop == 0 {
+                return;
+            }
+            if let Content::ToolResult(r) = c {
+                if !r.images.is_empty() {
+                    r.images.clear();
+                    r.content.push_str(
+                        "\n(image no longer attached, to save tokens: its footprint is above)",
+                    );
+                    drop -= 1;
+                }
+            }
+        }
+    }
+}
+
 /// Sizes of every image a request carries.
 fn request_images(request: &ModelRequest) -> impl Iterator<Item = (u32, u32)> + '_ {
     request.messages.iter().filter(|m| m.role == Role::User).flat_map(|m| {
@@ -676,4 +697,77 @@ fn request_images(request: &ModelRequest) -> impl Iterator<Item = (u32, u32)> + 
             _ => Vec::new(),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{ImageData, ToolResult};
+
+    /// The overview, then `n` turns each returning one tile.
+    fn history(n: usize) -> Vec<Message> {
+        let mut h = vec![Message::user(vec![
+            Content::text("task"),
+            Content::Image(ImageData::png(vec![0])),
+        ])];
+        for i in 0..n {
+            h.push(Message {
+                role: Role::Assistant,
+                content: vec![Content::text(format!("t{i}"))],
+            });
+            h.push(Message::user(vec![Content::ToolResult(ToolResult {
+                call_id: format!("c{i}"),
+                content: format!("{{\"tile\": {i}}}"),
+                images: vec![ImageData::png(vec![1, u8::try_from(i).unwrap()])],
+                is_error: false,
+            })]));
+        }
+        h
+    }
+
+    fn attached(m: &[Message]) -> Vec<bool> {
+        m.iter()
+            .flat_map(|m| m.content.iter())
+            .filter_map(|c| match c {
+                Content::ToolResult(r) => Some(!r.images.is_empty()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn images_are_dropped_oldest_first_in_batches() {
+        let (keep, batch) = (2, 4);
+        let mut previous: Option<Vec<Message>> = None;
+        let mut changed_prefix = 0;
+        for n in 0..=14 {
+            let mut m = history(n);
+            prune_images(&mut m, keep, batch);
+            let kept = attached(&m);
+            let k = kept.iter().filter(|a| **a).count();
+            // Between `keep` and `keep + batch - 1` newest images stay, the rest are gone.
+            assert!(k == n || (keep..keep + batch).contains(&k), "{n} tiles: {k} kept");
+            assert!(kept.iter().skip(n - k).all(|a| *a), "the newest stay: {kept:?}");
+            // The overview is never touched.
+            assert!(matches!(m[0].content[1], Content::Image(_)));
+            // Each request extends the one before it, except when a batch is dropped.
+            if let Some(p) = &previous {
+                if m[..p.len()] != p[..] {
+                    changed_prefix += 1;
+                }
+            }
+            previous = Some(m);
+        }
+        // 14 tiles with 2 kept: the prefix changed at 3 drops (tiles 6, 10, 14), not 12.
+        assert_eq!(changed_prefix, 3);
+        // A batch of 1 is the old behaviour: exactly `keep` stay.
+        let mut m = history(7);
+        prune_images(&mut m, 2, 1);
+        assert_eq!(attached(&m).iter().filter(|a| **a).count(), 2);
+        let text = match &m[2].content[0] {
+            Content::ToolResult(r) => r.content.clone(),
+            _ => unreachable!(),
+        };
+        assert!(text.contains("no longer attached"), "{text}");
+    }
 }
