@@ -204,3 +204,41 @@ mod tests {
         assert_eq!(display_endpoint("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
     }
 }
+
+/// The parts of a reply both providers return, parsed leniently, before latency is added.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub(crate) text: String,
+    pub(crate) tool_calls: Vec<super::ToolCall>,
+    pub(crate) usage: Option<super::Usage>,
+    pub(crate) stop_reason: super::StopReason,
+    pub(crate) model: Option<String>,
+}
+
+/// `base_url` without trailing slashes, refused unless it is http(s).
+pub(crate) fn checked_base(model: &str, base_url: &str) -> Result<String, ProviderError> {
+    let base = base_url.trim_end_matches('/').to_owned();
+    if base.starts_with("http://") || base.starts_with("https://") {
+        Ok(base)
+    } else {
+        Err(ProviderError::Config {
+            model: model.to_owned(),
+            detail: format!("base_url `{base}` is not an http(s) URL"),
+        })
+    }
+}
+
+/// `value` as a sensitive header value (an API key), refused with an error that names no key
+/// when it holds characters a header cannot carry (a stray newline from a pasted key).
+pub(crate) fn key_header(
+    model: &str,
+    value: &str,
+) -> Result<reqwest::header::HeaderValue, ProviderError> {
+    let mut h =
+        reqwest::header::HeaderValue::from_str(value).map_err(|_| ProviderError::Config {
+            model: model.to_owned(),
+            detail: "the API key holds characters an HTTP header cannot carry".to_owned(),
+        })?;
+    h.set_sensitive(true);
+    Ok(h)
+}

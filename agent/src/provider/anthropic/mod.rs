@@ -54,19 +54,8 @@ impl AnthropicProvider {
     /// A provider for `config` authenticating with `api_key`.
     pub fn new(config: &AnthropicConfig, api_key: String) -> Result<Self, ProviderError> {
         let key = ApiKey::new(api_key);
-        let mut key_header =
-            HeaderValue::from_str(key.expose()).map_err(|_| ProviderError::Config {
-                model: config.name.clone(),
-                detail: "the API key holds characters an HTTP header cannot carry".to_owned(),
-            })?;
-        key_header.set_sensitive(true);
-        let base = config.base_url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(ProviderError::Config {
-                model: config.name.clone(),
-                detail: format!("base_url `{base}` is not an http(s) URL"),
-            });
-        }
+        let key_header = http::key_header(&config.name, key.expose())?;
+        let base = http::checked_base(&config.name, &config.base_url)?;
         Ok(AnthropicProvider {
             client: http::client(&config.name, config.timeout)?,
             model: config.model.clone(),

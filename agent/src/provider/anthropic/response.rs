@@ -23,15 +23,7 @@ pub(super) struct MessagesResponse {
     error: Option<Value>,
 }
 
-/// The parts of a reply the provider returns, before latency is added.
-#[derive(Debug)]
-pub(super) struct Parsed {
-    pub(super) text: String,
-    pub(super) tool_calls: Vec<ToolCall>,
-    pub(super) usage: Option<Usage>,
-    pub(super) stop_reason: StopReason,
-    pub(super) model: Option<String>,
-}
+pub(super) use crate::provider::http::Parsed;
 
 impl MessagesResponse {
     /// Our types, or why the reply is unusable.

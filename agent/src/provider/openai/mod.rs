@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
-use reqwest::header::HeaderValue;
 
 use super::http::{self, ApiKey};
 use super::{Capabilities, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
@@ -66,19 +65,8 @@ impl OpenAiProvider {
         let key = ApiKey::new(api_key.unwrap_or_default());
         // async-openai builds the header with `.parse().unwrap()`: check it first, so a key with
         // a stray newline is an error naming no key rather than a panic.
-        if HeaderValue::from_str(&format!("Bearer {}", key.expose())).is_err() {
-            return Err(ProviderError::Config {
-                model: config.name.clone(),
-                detail: "the API key holds characters an HTTP header cannot carry".to_owned(),
-            });
-        }
-        let base = config.base_url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(ProviderError::Config {
-                model: config.name.clone(),
-                detail: format!("base_url `{base}` is not an http(s) URL"),
-            });
-        }
+        http::key_header(&config.name, &format!("Bearer {}", key.expose()))?;
+        let base = http::checked_base(&config.name, &config.base_url)?;
         let http_client = http::client(&config.name, config.timeout)?;
         let openai_config = OpenAIConfig::new()
             .with_api_base(base.clone())
