@@ -81,3 +81,32 @@ impl Baseline {
         }
     }
 }
+
+/// The offline policies' answer for a turn: their disclaimer and `text`, the tools they call,
+/// no tokens, the stop reason their calls imply, and the time they took since `started`.
+#[must_use]
+pub fn offline_reply(
+    model: &str,
+    disclaimer: &str,
+    text: &str,
+    tool_calls: Vec<crate::provider::ToolCall>,
+    started: std::time::Instant,
+) -> crate::provider::ModelResponse {
+    use crate::provider::{StopReason, Usage};
+    let stop_reason = if tool_calls.is_empty() { StopReason::EndTurn } else { StopReason::ToolUse };
+    crate::provider::ModelResponse {
+        text: format!("{disclaimer} {text}"),
+        tool_calls,
+        usage: Some(Usage::default()),
+        stop_reason,
+        latency: started.elapsed(),
+        model: Some(model.to_owned()),
+    }
+}
+
+/// How many turns the model has taken in the conversation so far (its assistant messages):
+/// the offline policies read their state from the request, like a replayed model.
+#[must_use]
+pub fn assistant_turns(request: &crate::provider::ModelRequest) -> usize {
+    request.messages.iter().filter(|m| m.role == crate::provider::Role::Assistant).count()
+}

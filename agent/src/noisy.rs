@@ -20,8 +20,7 @@ use serde_json::json;
 
 pub use crate::baseline::Baseline;
 use crate::provider::{
-    Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, Role, StopReason,
-    ToolCall, Usage,
+    Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, Role, ToolCall,
 };
 
 /// Says what this provider is, in every turn's text.
@@ -175,7 +174,7 @@ impl Provider for NoisyProvider {
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         let started = Instant::now();
-        let turn = request.messages.iter().filter(|m| m.role == Role::Assistant).count();
+        let turn = crate::baseline::assistant_turns(request);
         let k = submits_so_far(request) + 1;
         let (text, tool_calls) = match self.baseline().await? {
             _ if k > self.cfg.max_submits => {
@@ -202,16 +201,7 @@ impl Provider for NoisyProvider {
                 }
             }
         };
-        let stop_reason =
-            if tool_calls.is_empty() { StopReason::EndTurn } else { StopReason::ToolUse };
-        Ok(ModelResponse {
-            text: format!("{DISCLAIMER} {text}"),
-            tool_calls,
-            usage: Some(Usage::default()),
-            stop_reason,
-            latency: started.elapsed(),
-            model: Some("noisy".into()),
-        })
+        Ok(crate::baseline::offline_reply("noisy", DISCLAIMER, &text, tool_calls, started))
     }
 }
 

@@ -22,8 +22,7 @@ use serde_json::json;
 
 use crate::baseline::Baseline;
 use crate::provider::{
-    Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, Role, StopReason,
-    ToolCall, Usage,
+    Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, ToolCall,
 };
 
 /// Says what this provider is, in every turn's text.
@@ -119,7 +118,7 @@ impl Provider for ReferenceProvider {
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         let started = Instant::now();
-        let turn = request.messages.iter().filter(|m| m.role == Role::Assistant).count();
+        let turn = crate::baseline::assistant_turns(request);
         let s = &self.sol.sol;
         let (text, tool_calls) = match turn {
             0 => {
@@ -204,16 +203,7 @@ impl Provider for ReferenceProvider {
                 _ => ("I have nothing further to offer.".to_owned(), vec![]),
             },
         };
-        let stop_reason =
-            if tool_calls.is_empty() { StopReason::EndTurn } else { StopReason::ToolUse };
-        Ok(ModelResponse {
-            text: format!("{DISCLAIMER} {text}"),
-            tool_calls,
-            usage: Some(Usage::default()),
-            stop_reason,
-            latency: started.elapsed(),
-            model: Some("reference".into()),
-        })
+        Ok(crate::baseline::offline_reply("reference", DISCLAIMER, &text, tool_calls, started))
     }
 }
 
