@@ -143,13 +143,7 @@ pub(crate) fn is_virtual(path: &Path) -> bool {
     path.to_string_lossy().starts_with("/vsi")
 }
 
-/// Whether two CRSs are the same for breadcrumb's purposes: equal by GDAL's comparison or with
-/// the same PROJ definition. The same rule as `Bundle::open`, so that what import copies as
-/// "same CRS" the bundle accepts: tools name the same Mars sphere differently
-/// ("Mars_2000_(Sphere)" vs "unknown"), which GDAL's comparison alone calls different.
-pub(crate) fn same_crs(a: &SpatialRef, b: &SpatialRef) -> bool {
-    a == b || matches!((a.to_proj4(), b.to_proj4()), (Ok(pa), Ok(pb)) if pa == pb)
-}
+pub(crate) use crate::terrain::bundle::same_crs;
 
 /// A transformation from `from` to `to`, both with x = east first.
 pub(crate) fn transform_between(

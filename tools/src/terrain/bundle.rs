@@ -100,9 +100,7 @@ fn check_same_crs(dem: &Dem, other: &Dem) -> Result<()> {
                 // OSRIsSame also compares datum and ellipsoid *names*, which differ between
                 // tools for the same Mars sphere ("Mars_2000_(Sphere)" vs "unknown"), so two
                 // layers whose PROJ definitions agree are the same CRS for our purposes.
-                (Ok(a), Ok(b)) => {
-                    a == b || matches!((a.to_proj4(), b.to_proj4()), (Ok(pa), Ok(pb)) if pa == pb)
-                }
+                (Ok(a), Ok(b)) => same_crs(&a, &b),
                 _ => false,
             }
         }
@@ -116,4 +114,12 @@ fn check_same_crs(dem: &Dem, other: &Dem) -> Result<()> {
             other: other.path().to_path_buf(),
         })
     }
+}
+
+/// Whether two CRSs are the same for our purposes: GDAL says so, or they have the same PROJ
+/// definition (tools name the same Mars sphere differently, "Mars_2000_(Sphere)" vs
+/// "unknown", which GDAL's comparison alone calls different). Import copies a layer as-is
+/// exactly when `Bundle::open` will accept it, because both ask this.
+pub(crate) fn same_crs(a: &SpatialRef, b: &SpatialRef) -> bool {
+    a == b || matches!((a.to_proj4(), b.to_proj4()), (Ok(pa), Ok(pb)) if pa == pb)
 }
