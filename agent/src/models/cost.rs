@@ -90,14 +90,10 @@ impl ImageTokenRule {
                 let tokens = ((w * scale) * (h * scale) / 750.0).ceil() as u64;
                 tokens.min(1600)
             }
-            ImageTokenRule::OpenAi => {
-                let fit = (2048.0 / w.max(h)).min(1.0);
-                let (w, h) = (w * fit, h * fit);
-                let short = (768.0 / w.min(h)).min(1.0);
-                let (w, h) = (w * short, h * short);
-                let tiles = (w / 512.0).ceil() as u64 * (h / 512.0).ceil() as u64;
-                85 + 170 * tiles
-            }
+            // The tiles' own estimate (what `view_tile` tells the model a zoom costs).
+            ImageTokenRule::OpenAi => u64::from(
+                breadcrumb_tools::tiles::tokens::openai_high_tokens(width.max(1), height.max(1)),
+            ),
         }
     }
 }
