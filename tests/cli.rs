@@ -1,19 +1,10 @@
 //! The `breadcrumb` binary as a user meets it: help, errors on bad input, the site commands.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn breadcrumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_breadcrumb")).args(args).output().expect("run breadcrumb")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod support;
+use support::{breadcrumb, stderr, stdout};
 
 /// Asserts the command failed with exit 2 and exactly one line on stderr mentioning `needle`.
 fn assert_one_line_error(o: &Output, needle: &str) {

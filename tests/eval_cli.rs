@@ -3,11 +3,10 @@
 //! does not (exit 0), and errors (exit 2) that name the bad run or rule.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn breadcrumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_breadcrumb")).args(args).output().expect("run breadcrumb")
-}
+mod support;
+use support::breadcrumb;
 
 fn repo(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel).to_string_lossy().into_owned()

@@ -6,18 +6,13 @@
 //! `scripts/setup --browser`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod support;
+use support::breadcrumb;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn breadcrumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_breadcrumb"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .expect("run breadcrumb")
 }
 
 fn text(b: &[u8]) -> String {

@@ -3,26 +3,13 @@
 //! its sol with `breadcrumb check --sol`, and read the errors.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use breadcrumb_tools::terrain::raster_io::{wkt_from_proj4, write_f32_geotiff};
 use breadcrumb_tools::terrain::{GeoTransform, Grid};
 
-fn breadcrumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_breadcrumb"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run breadcrumb")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod support;
+use support::{breadcrumb, stderr, stdout};
 
 fn assert_ok(o: &Output) {
     assert!(

@@ -2,11 +2,9 @@
 //! GeoJSON; a refusal with its reason and exit 1; bad input with exit 2.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn breadcrumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_breadcrumb")).args(args).output().expect("run breadcrumb")
-}
+mod support;
+use support::breadcrumb;
 
 fn sol(id: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,19 +2,9 @@
 //! output says, JSON sidecars with the footprint, exit codes and one-line errors.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn breadcrumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_breadcrumb"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run breadcrumb")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod support;
+use support::{breadcrumb, stdout};
 
 #[test]
 fn tiles_writes_the_overview_in_every_layer_with_sidecars() {
