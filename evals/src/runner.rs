@@ -191,12 +191,12 @@ pub async fn run_with(
         },
     };
     // Check everything that can be checked before the run is recorded.
-    let _ = Prepared::load(cfg, &record)?;
+    let prepared = Prepared::load(cfg, &record)?;
     if let Some(dir) = &record.options.replay {
         check_cassettes(Path::new(dir), &record, &matrix.suite)?;
     }
     store.create_run(&record)?;
-    execute(store, cfg, &record, &matrix.suite, on_event).await
+    execute(store, cfg, &record, &matrix.suite, prepared, on_event).await
 }
 
 /// Resumes run `run_id`: runs the attempts the store does not hold (same suite file, models,
@@ -223,7 +223,8 @@ pub async fn resume(
         max_revisions: record.options.max_revisions.unwrap_or(cfg.max_revisions),
         ..cfg.clone()
     };
-    execute(store, &cfg, &record, &suite, on_event).await
+    let prepared = Prepared::load(&cfg, &record)?;
+    execute(store, &cfg, &record, &suite, prepared, on_event).await
 }
 
 /// Models and prompts of a run, loaded.
@@ -309,9 +310,10 @@ async fn execute(
     cfg: &RunnerConfig,
     run: &RunRecord,
     suite: &Suite,
+    prepared: Prepared,
     on_event: EventFn,
 ) -> Result<RunOutcome> {
-    let prepared = Arc::new(Prepared::load(cfg, run)?);
+    let prepared = Arc::new(prepared);
     let done = store.done(&run.id)?;
     let todo: Vec<AttemptKey> =
         matrix_keys(run, suite).into_iter().filter(|k| !done.contains(k)).collect();
