@@ -14,6 +14,7 @@ mod site;
 mod sol;
 mod tiles;
 mod tools;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -72,6 +73,7 @@ enum Command {
     Tools(tools::ToolsCommand),
     Tiles(tiles::TilesArgs),
     Render(render::RenderArgs),
+    Verify(verify::VerifyArgs),
 }
 
 /// Sets up `tracing` logs on stderr, filtered by `RUST_LOG` (default: warnings only).
@@ -96,5 +98,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Tools(cmd) => tools::run(cmd),
         Command::Tiles(args) => tiles::run(&args),
         Command::Render(args) => render::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

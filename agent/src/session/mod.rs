@@ -9,7 +9,7 @@
 //! requests are retried with backoff ([`retry`]). Only the checker decides acceptance.
 
 pub mod budget;
-mod dossier;
+pub mod dossier;
 pub mod record;
 pub mod retry;
 
