@@ -44,14 +44,24 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
-    let dir = if a.run.is_dir() { a.run.clone() } else { a.runs_dir.join(&a.run) };
+/// The run directory a `RUN` argument names: the path itself when it is a directory, else a run
+/// id under `runs_dir`. Shared by `show` and `verify`, which take runs the same way.
+pub(crate) fn run_dir(
+    run: &std::path::Path,
+    runs_dir: &std::path::Path,
+) -> anyhow::Result<PathBuf> {
+    let dir = if run.is_dir() { run.to_path_buf() } else { runs_dir.join(run) };
     if !dir.is_dir() {
         bail!(
             "{}: no such run (give a run directory, or a run id under --runs-dir)",
             dir.display()
         );
     }
+    Ok(dir)
+}
+
+pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(&a.run, &a.runs_dir)?;
     let status: Option<RunStatus> = std::fs::read_to_string(dir.join("status.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());

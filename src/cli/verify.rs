@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use breadcrumb_agent::session::dossier::{bytes_sha256, recheck, Recheck, ROVER_FILE, SOL_FILE};
 use breadcrumb_tools::checker::CHECKER_VERSION;
 use clap::Args;
@@ -42,13 +41,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(a: &VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let dir = if a.run.is_dir() { a.run.clone() } else { a.runs_dir.join(&a.run) };
-    if !dir.is_dir() {
-        bail!(
-            "{}: no such run (give a run directory, or a run id under --runs-dir)",
-            dir.display()
-        );
-    }
+    let dir = super::show::run_dir(&a.run, &a.runs_dir)?;
     let r = recheck(&dir, a.bundle.as_deref())?;
     print!("{}", report(&dir.display().to_string(), &r));
     Ok(if r.identical() { ExitStatus::Success } else { ExitStatus::Failure })
