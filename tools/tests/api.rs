@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use breadcrumb_tools::api::{names, specs, ToolCallError, Toolbox};
+use breadcrumb_tools::api::{names, specs, Effect, ToolCallError, Toolbox};
 use breadcrumb_tools::checker::{check_sol, Plan};
 use breadcrumb_tools::terrain::raster_io::write_f32_geotiff;
 use breadcrumb_tools::terrain::{GeoTransform, Grid, LoadedSol, Sol};
@@ -168,7 +168,7 @@ fn check_route_is_the_checker_and_submit_route_hands_back_the_waypoints() {
     assert!(!verdict.pass, "the straight line crosses the keep-out");
     assert!(r["violations"].as_array().unwrap().iter().any(|v| v["rule"] == "keep_out"));
     let out = tb.call("submit_route", &json!({ "waypoints": wp, "rationale": "test" })).unwrap();
-    assert_eq!(out.submitted.as_deref(), Some(&pts[..]));
+    assert_eq!(out.effect, Some(Effect::Submit { waypoints: pts.to_vec() }));
     assert_eq!(out.result["waypoints"], 3);
 }
 

@@ -12,12 +12,12 @@ pub mod budget;
 pub mod dossier;
 pub mod record;
 pub mod retry;
+mod submit;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use breadcrumb_tools::api::check_route::CheckRouteResult;
-use breadcrumb_tools::api::{specs, ToolCallError, Toolbox};
+use breadcrumb_tools::api::{specs, Effect, ToolCallError, Toolbox};
 use breadcrumb_tools::checker::{Pt, Verdict};
 use breadcrumb_tools::terrain::LoadedSol;
 use rand::SeedableRng;
@@ -158,6 +158,19 @@ pub struct Progress {
     pub elapsed_s: f64,
     /// What just happened.
     pub note: String,
+}
+
+/// How the loop answers one tool call of a turn.
+enum Answer {
+    /// The tool's result, as the model receives it.
+    Done(ToolResult),
+    /// A `submit_route` call: answered by the submission path ([`submit`]).
+    Submitted {
+        /// The call's id.
+        call_id: String,
+        /// The submitted route.
+        waypoints: Vec<Pt>,
+    },
 }
 
 /// Receives progress (a status line, a log).
@@ -365,12 +378,12 @@ impl Session {
         }
     }
 
-    /// Runs the tool calls of a turn concurrently; results in call order.
+    /// Runs the tool calls of a turn concurrently; answers in call order.
     async fn run_tools(
         &mut self,
         calls: &[ToolCall],
         turn: u32,
-    ) -> Result<Vec<(ToolResult, Option<Vec<Pt>>)>, SessionError> {
+    ) -> Result<Vec<Answer>, SessionError> {
         let mut handles = Vec::with_capacity(calls.len());
         for c in calls {
             let tb = Arc::clone(&self.toolbox);
@@ -400,7 +413,7 @@ impl Session {
                 name: c.name.clone(),
                 arguments: c.arguments.clone(),
             })?;
-            let (result, submitted) = match out {
+            let answer = match out {
                 Ok(o) => {
                     let mut hashes = Vec::new();
                     let mut images = Vec::new();
@@ -419,10 +432,18 @@ impl Session {
                         error: None,
                         ms: took.as_secs_f64() * 1e3,
                     })?;
-                    (
-                        ToolResult { call_id: c.id.clone(), content, images, is_error: false },
-                        o.submitted,
-                    )
+                    match o.effect {
+                        // Answered by the submission path, with the verdict.
+                        Some(Effect::Submit { waypoints }) => {
+                            Answer::Submitted { call_id: c.id.clone(), waypoints }
+                        }
+                        None => Answer::Done(ToolResult {
+                            call_id: c.id.clone(),
+                            content,
+                            images,
+                            is_error: false,
+                        }),
+                    }
                 }
                 Err(e) => {
                     let j = e.to_json();
@@ -436,18 +457,15 @@ impl Session {
                         error: Some(j.clone()),
                         ms: took.as_secs_f64() * 1e3,
                     })?;
-                    (
-                        ToolResult {
-                            call_id: c.id.clone(),
-                            content: j.to_string(),
-                            images: vec![],
-                            is_error: true,
-                        },
-                        None,
-                    )
+                    Answer::Done(ToolResult {
+                        call_id: c.id.clone(),
+                        content: j.to_string(),
+                        images: vec![],
+                        is_error: true,
+                    })
                 }
             };
-            results.push((result, submitted));
+            results.push(answer);
         }
         Ok(results)
     }
@@ -529,88 +547,55 @@ impl Session {
                 continue;
             }
             idle = 0;
-            let results = self.run_tools(&response.tool_calls, turn).await?;
+            let answers = self.run_tools(&response.tool_calls, turn).await?;
+            let last_submit = answers.iter().rposition(|a| matches!(a, Answer::Submitted { .. }));
             let mut content = Vec::new();
-            let mut verdict_text = None;
-            let mut accepted = None;
-            let submit_idx = results.iter().rposition(|(_, s)| s.is_some());
-            for (i, (mut result, submitted)) in results.into_iter().enumerate() {
-                if let Some(points) = submitted {
-                    if Some(i) == submit_idx {
-                        submits += 1;
-                        let verdict = self.toolbox.checker().check(self.toolbox.mission(), &points);
-                        match verdict {
-                            Ok(v) => {
-                                self.writer.event(Event::Verdict {
-                                    turn,
-                                    submit: submits,
-                                    pass: v.pass,
-                                    verdict: Box::new(v.clone()),
-                                })?;
-                                let compact = CheckRouteResult::from_verdict(&v);
-                                result.content = json!({"submitted": true, "accepted": v.pass,
-                                    "verdict": compact})
-                                .to_string();
-                                if v.pass {
-                                    first_ok = submits == 1;
-                                    accepted = Some(true);
-                                } else {
-                                    verdict_text = Some(format!(
-                                        "The safety checker rejected the submitted route: {} \
-                                         violation(s), listed in the submit_route result (rule, \
-                                         segment, place, measured value, limit). Revise the \
-                                         route to fix each one, check it with check_route, and \
-                                         submit again.",
-                                        v.violation_count()
-                                    ));
-                                    accepted = Some(false);
-                                }
-                                last = Some((points, v));
-                            }
-                            Err(e) => {
-                                result.content = json!({"submitted": true, "accepted": false,
-                                    "error": e.to_string()})
-                                .to_string();
-                                result.is_error = true;
-                                accepted = Some(false);
-                                verdict_text = Some(format!(
-                                    "The route could not be checked: {e}. Submit a corrected route."
-                                ));
-                            }
-                        }
-                    } else {
-                        result.content = json!({"error": "ignored", "summary":
-                            "only the last submit_route of a turn is checked"})
-                        .to_string();
-                        result.is_error = true;
+            let mut judged = None;
+            for (i, answer) in answers.into_iter().enumerate() {
+                let (call_id, waypoints) = match answer {
+                    Answer::Done(result) => {
+                        content.push(Content::ToolResult(result));
+                        continue;
                     }
+                    Answer::Submitted { call_id, waypoints } => (call_id, waypoints),
+                };
+                if Some(i) != last_submit {
+                    content.push(Content::ToolResult(ToolResult {
+                        call_id,
+                        content: submit::ignored(),
+                        images: vec![],
+                        is_error: true,
+                    }));
+                    continue;
                 }
-                content.push(Content::ToolResult(result));
+                submits += 1;
+                let j = submit::judge(&self.toolbox, &waypoints, submits, self.cfg.max_revisions);
+                if let Some(v) = &j.verdict {
+                    self.writer.event(Event::Verdict {
+                        turn,
+                        submit: submits,
+                        pass: v.pass,
+                        verdict: Box::new(v.clone()),
+                    })?;
+                    first_ok = v.pass && submits == 1;
+                    last = Some((waypoints, v.clone()));
+                }
+                content.push(Content::ToolResult(ToolResult {
+                    call_id,
+                    content: j.content.clone(),
+                    images: vec![],
+                    is_error: j.is_error,
+                }));
+                judged = Some(j);
             }
-            match accepted {
-                Some(true) => {
+            if let Some(j) = judged {
+                if let Some(text) = j.follow_up {
+                    content.push(Content::text(text));
+                }
+                if let submit::Outcome::End(status, why) = j.outcome {
                     history.push(Message::user(content));
-                    break (RunStatus::Accepted, format!("route accepted on submission {submits}"));
+                    break (status, why);
                 }
-                Some(false) => {
-                    let revisions_used = submits.saturating_sub(1);
-                    if revisions_used >= self.cfg.max_revisions {
-                        history.push(Message::user(content));
-                        break (
-                            RunStatus::Rejected,
-                            format!(
-                                "rejected: {submits} submitted route(s) failed the safety check \
-                                 ({} revision(s) allowed)",
-                                self.cfg.max_revisions
-                            ),
-                        );
-                    }
-                    let left = self.cfg.max_revisions - revisions_used;
-                    if let Some(t) = verdict_text {
-                        content.push(Content::text(format!("{t} Revisions left: {left}.")));
-                    }
-                }
-                None => {}
             }
             history.push(Message::user(content));
         };

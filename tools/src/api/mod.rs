@@ -63,8 +63,23 @@ pub struct ToolOutput {
     pub result: serde_json::Value,
     /// Images for the model (only `view_tile` makes them).
     pub images: Vec<ToolImage>,
-    /// The waypoints of a `submit_route` call: the loop ends the turn and runs the real check.
-    pub submitted: Option<Vec<Pt>>,
+    /// What the call asks of the loop besides its answer (`submit_route`'s submission).
+    pub effect: Option<Effect>,
+}
+
+/// What a tool call asks the loop to do, typed: the tools only validate and describe, the
+/// loop acts (runs the real safety check on a submission, with its revision budget).
+///
+/// Not `non_exhaustive` on purpose: a new effect must be handled by the loop, and the
+/// compiler says where.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// `submit_route`: the model's answer. The loop ends the turn, checks the waypoints and
+    /// answers the call with the verdict (the tool's own result is only the receipt).
+    Submit {
+        /// The route, validated finite.
+        waypoints: Vec<Pt>,
+    },
 }
 
 impl ToolOutput {
@@ -72,7 +87,7 @@ impl ToolOutput {
     pub fn json(result: &impl Serialize) -> std::result::Result<Self, ToolCallError> {
         let result = serde_json::to_value(result)
             .map_err(|e| ToolCallError::Failed { message: format!("result encoding: {e}") })?;
-        Ok(ToolOutput { result, images: Vec::new(), submitted: None })
+        Ok(ToolOutput { result, images: Vec::new(), effect: None })
     }
 }
 
@@ -166,6 +181,9 @@ pub struct Toolbox {
     cost: OnceLock<std::result::Result<CostGrid, String>>,
     /// Pixel side of `view_tile` images (`None`: the tiles' default, 1024).
     tile_px: Option<u32>,
+    /// The hazards the checker tests against, indexed once when the toolbox opens (not on
+    /// every `check_route` or submission: the R-tree of a large site takes a while).
+    blocking_hazards: ZoneIndex,
     /// Every mapped hazard polygon (one per part of a multi-polygon feature) in an R-tree, with
     /// the index of the feature it belongs to: `hazard_lookup` asks it for what is near.
     hazard_parts: (ZoneIndex, Vec<usize>),
@@ -192,6 +210,7 @@ impl Toolbox {
             cost: OnceLock::new(),
             tile_px: None,
             hazard_parts: index_hazards(&bundle.hazards),
+            blocking_hazards: crate::checker::blocking_hazards(&bundle.hazards),
             terrain_hazards: OnceLock::new(),
             bundle,
         })
@@ -235,10 +254,11 @@ impl Toolbox {
         &self.mission
     }
 
-    /// A safety checker over this site.
+    /// A safety checker over this site, on the hazard index built when the toolbox opened
+    /// (so making one per check costs nothing).
     #[must_use]
     pub fn checker(&self) -> Checker<'_> {
-        Checker::new(&self.bundle.dem, &self.bundle.hazards, &self.profile)
+        Checker::with_hazard_index(&self.bundle.dem, &self.blocking_hazards, &self.profile)
     }
 
     /// The planner's cost grid over the sol's area, built once.

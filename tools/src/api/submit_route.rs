@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{finite_waypoints, PointM};
-use super::{Tool, ToolCallError, ToolOutput, Toolbox};
+use super::{Effect, Tool, ToolCallError, ToolOutput, Toolbox};
 
 /// Submits the final route. It is then checked by the safety checker: if it passes it is the
 /// plan; if it fails you receive the violations and may revise and submit again (a limited
@@ -42,7 +42,7 @@ impl Tool for SubmitRoute {
         let pts = finite_waypoints(&a.waypoints)?;
         let mut out =
             ToolOutput::json(&SubmitRouteResult { submitted: true, waypoints: pts.len() })?;
-        out.submitted = Some(pts);
+        out.effect = Some(Effect::Submit { waypoints: pts });
         Ok(out)
     }
 }

@@ -131,14 +131,49 @@ impl Mission {
 pub struct Checker<'a> {
     source: &'a dyn ElevationSource,
     profile: &'a RoverProfile,
-    hazards: ZoneIndex,
+    hazards: HazardIndex<'a>,
+}
+
+/// The checker's R-tree of blocking hazards: its own, or one built once and shared (a
+/// [`crate::api::Toolbox`] keeps one for every check of its sol).
+enum HazardIndex<'a> {
+    Own(ZoneIndex),
+    Shared(&'a ZoneIndex),
+}
+
+impl HazardIndex<'_> {
+    fn get(&self) -> &ZoneIndex {
+        match self {
+            HazardIndex::Own(index) => index,
+            HazardIndex::Shared(index) => index,
+        }
+    }
+}
+
+/// The R-tree of the mapped `hazards` a checker tests routes against: only the classes that
+/// [`rules::hazards::blocks`], one zone per polygon. Building it is the costly part of making
+/// a checker, so code that checks many routes of one site builds it once
+/// ([`Checker::with_hazard_index`]).
+#[must_use]
+pub fn blocking_hazards(hazards: &[Hazard]) -> ZoneIndex {
+    let zones = hazards
+        .iter()
+        .filter(|h| rules::hazards::blocks(h.class))
+        .flat_map(|h| {
+            h.shape.0.iter().map(move |p| Zone {
+                label: format!("{} #{}", h.class.as_str(), h.index),
+                polygon: p.clone(),
+            })
+        })
+        .collect();
+    ZoneIndex::new(zones)
 }
 
 impl std::fmt::Debug for Checker<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Checker")
             .field("rover", &self.profile.name)
-            .field("hazards", &self.hazards.zones().len())
+            .field("hazards", &self.hazards.get().zones().len())
             .finish_non_exhaustive()
     }
 }
@@ -152,17 +187,24 @@ impl<'a> Checker<'a> {
         hazards: &[Hazard],
         profile: &'a RoverProfile,
     ) -> Self {
-        let zones = hazards
-            .iter()
-            .filter(|h| rules::hazards::blocks(h.class))
-            .flat_map(|h| {
-                h.shape.0.iter().map(move |p| Zone {
-                    label: format!("{} #{}", h.class.as_str(), h.index),
-                    polygon: p.clone(),
-                })
-            })
-            .collect();
-        Checker { source, profile, hazards: ZoneIndex::new(zones) }
+        Checker { source, profile, hazards: HazardIndex::Own(blocking_hazards(hazards)) }
+    }
+
+    /// A checker over `source` for `profile` with the [`blocking_hazards`] index built
+    /// already: making it costs nothing, so a loop may make one per submission.
+    #[must_use]
+    pub fn with_hazard_index(
+        source: &'a dyn ElevationSource,
+        hazards: &'a ZoneIndex,
+        profile: &'a RoverProfile,
+    ) -> Self {
+        Checker { source, profile, hazards: HazardIndex::Shared(hazards) }
+    }
+
+    /// The index of blocking hazards it checks against.
+    #[must_use]
+    pub fn hazard_index(&self) -> &ZoneIndex {
+        self.hazards.get()
     }
 
     /// Checks waypoints `points` against `mission`. An error (not a verdict) for an empty plan,
@@ -220,7 +262,7 @@ impl<'a> Checker<'a> {
             mission,
             profile: self.profile,
             terrain: terrain.as_ref(),
-            hazards: &self.hazards,
+            hazards: self.hazards.get(),
             keep_out: &keep_out,
         };
         let outcomes: Vec<(Rule, RuleOutcome)> =
