@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod error;
 pub mod models;
 pub mod noisy;
 pub mod prompt;
@@ -14,6 +15,8 @@ pub mod reference;
 pub mod replay;
 pub mod session;
 pub mod transcript;
+
+pub use error::AgentError;
 
 /// Version of the tools crate this agent was built with (recorded in plan provenance).
 #[must_use]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use breadcrumb_agent::models::ModelEntry;
 use breadcrumb_agent::provider::{
-    Capabilities, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind,
+    ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind,
 };
 use breadcrumb_agent::session::record::{normalized, request_hash};
 use sha2::{Digest, Sha256};
@@ -83,10 +83,6 @@ impl Provider for Cached {
 
     fn model(&self) -> &str {
         self.inner.model()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
     }
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {

@@ -51,6 +51,9 @@ pub enum EvalError {
     /// A session could not start or keep its record.
     #[error(transparent)]
     Session(#[from] breadcrumb_agent::session::SessionError),
+    /// Another agent failure (a provider that cannot be built, a missing recording).
+    #[error(transparent)]
+    Agent(#[from] breadcrumb_agent::AgentError),
 }
 
 /// Result of the evals crate.

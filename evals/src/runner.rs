@@ -7,15 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use breadcrumb_agent::baseline::Baseline;
-use breadcrumb_agent::models::{build_provider, ModelEntry, ModelRegistry};
-use breadcrumb_agent::noisy::{NoisyConfig, NoisyProvider};
+use breadcrumb_agent::models::{ModelEntry, ModelRegistry};
 use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::provider::limits::{Limiter, RateLimited};
-use breadcrumb_agent::provider::{Provider, ProviderKind, Sampling};
-use breadcrumb_agent::reference::ReferenceProvider;
+use breadcrumb_agent::provider::{build_provider, OfflineContext, Provider, ProviderKind};
 use breadcrumb_agent::replay::ReplayProvider;
 use breadcrumb_agent::session::{Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
+use breadcrumb_agent::AgentError;
 use breadcrumb_tools::api::Toolbox;
 use tokio::sync::Semaphore;
 
@@ -468,29 +467,22 @@ fn attempt_provider(
     store: &Arc<Store>,
 ) -> Result<(Arc<dyn Provider>, CacheHandle)> {
     let entry = &prepared.models[&key.model];
-    let sol = &ctx.entry.sol;
-    if let Some(dir) = &run.options.replay {
-        let replay = ReplayProvider::open(&cassette_path(Path::new(dir), key))
-            .map_err(|e| EvalError::Config(format!("--replay: {e}")))?;
-        return Ok((Arc::new(replay), None));
-    }
-    let provider: Arc<dyn Provider> = match entry.provider {
-        ProviderKind::Reference => {
-            return Ok((
-                Arc::new(ReferenceProvider::with_baseline(sol, ctx.baseline.clone())),
-                None,
-            ));
-        }
-        ProviderKind::Noisy => {
-            let seed = fnv1a(&key.sol) ^ u64::from(key.repeat).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let ncfg = NoisyConfig { seed, ..NoisyConfig::default() };
-            return Ok((
-                Arc::new(NoisyProvider::with_baseline(sol, ncfg, ctx.baseline.clone())),
-                None,
-            ));
-        }
-        _ => build_provider(entry)?,
+    let replay = run.options.replay.as_deref().map(|dir| cassette_path(Path::new(dir), key));
+    let offline = OfflineContext {
+        baseline: Some(ctx.baseline.clone()),
+        cassette: replay.clone(),
+        replay_always: replay.is_some(),
+        seed: fnv1a(&key.sol) ^ u64::from(key.repeat).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ..OfflineContext::new(&ctx.entry.sol)
     };
+    let provider = build_provider(entry, &offline).map_err(|e| match e {
+        AgentError::Replay(e) => EvalError::Config(format!("--replay: {e}")),
+        e => e.into(),
+    })?;
+    // Offline policies and recordings answer at once and cost nothing: no quota, no cache.
+    if replay.is_some() || !entry.provider.is_network() {
+        return Ok((provider, None));
+    }
     let provider: Arc<dyn Provider> = match prepared.limiters.get(&key.model) {
         Some(l) => Arc::new(RateLimited::new(provider, Arc::clone(l))),
         None => provider,
@@ -528,13 +520,9 @@ async fn attempt(
     let sol = &ctx.entry.sol;
     let (provider, cache) = attempt_provider(key, ctx, prepared, run, store)?;
     let session_cfg = SessionConfig {
-        model_name: entry.name.clone(),
         max_revisions: cfg.max_revisions,
-        sampling: entry.sampling(Sampling::default()),
-        prices: entry.prices(),
-        image_rule: entry.image_tokens,
         jitter_seed: fnv1a(&format!("{}/{}/{}", key.sol, key.model, key.repeat)),
-        ..SessionConfig::default()
+        ..SessionConfig::for_model(entry)
     };
     let name = attempt_name(key);
     // A directory without a stored attempt is what an interrupted run left: start it anew.

@@ -6,12 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use breadcrumb_agent::models::{build_provider, ModelRegistry};
-use breadcrumb_agent::noisy::{NoisyConfig, NoisyProvider};
+use breadcrumb_agent::models::ModelRegistry;
 use breadcrumb_agent::prompt::PromptSet;
-use breadcrumb_agent::provider::{Provider, ProviderKind, Sampling};
-use breadcrumb_agent::reference::ReferenceProvider;
-use breadcrumb_agent::replay::ReplayProvider;
+use breadcrumb_agent::provider::{build_provider, OfflineContext, ProviderKind};
 use breadcrumb_agent::session::{Budgets, RunReport, RunStatus, Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
 use breadcrumb_tools::api::Toolbox;
@@ -104,23 +101,17 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
             .with_context(|| format!("opening the terrain of sol {}", sol.sol.id))?
             .with_tile_px(a.tile_px),
     );
-    let provider: Arc<dyn Provider> = match entry.provider {
-        ProviderKind::Reference => Arc::new(ReferenceProvider::with_toolbox(Arc::clone(&toolbox))),
-        ProviderKind::Noisy => Arc::new(NoisyProvider::new(&sol, NoisyConfig::default())),
-        ProviderKind::Replay => {
-            let Some(c) = &a.cassette else {
-                bail!("model `{}` replays a recording: give --cassette TRANSCRIPT", a.model)
-            };
-            Arc::new(ReplayProvider::open(c)?)
-        }
-        _ => build_provider(entry)?,
+    let offline = OfflineContext {
+        toolbox: Some(Arc::clone(&toolbox)),
+        cassette: a.cassette.clone(),
+        ..OfflineContext::new(&sol)
     };
+    let provider = build_provider(entry, &offline)?;
     let prompt = PromptSet::load_named(&a.prompts_dir, &a.prompt)?;
     if !(a.deadline_s.is_finite() && a.deadline_s > 0.0) {
         bail!("--deadline-s must be a positive number of seconds");
     }
     let cfg = SessionConfig {
-        model_name: entry.name.clone(),
         max_revisions: a.max_revisions,
         budgets: Budgets {
             max_turns: a.max_turns,
@@ -128,10 +119,7 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
             max_cost_usd: Some(a.max_cost_usd),
             deadline: Some(Duration::from_secs_f64(a.deadline_s)),
         },
-        sampling: entry.sampling(Sampling::default()),
-        prices: entry.prices(),
-        image_rule: entry.image_tokens,
-        ..SessionConfig::default()
+        ..SessionConfig::for_model(entry)
     };
     let id = a.run_id.clone().unwrap_or_else(|| run_id(&sol.sol.id, &entry.name));
     let writer = RunWriter::create(&a.runs_dir, &id)?;

@@ -173,6 +173,16 @@ fn check_route_is_the_checker_and_submit_route_hands_back_the_waypoints() {
 }
 
 #[test]
+fn every_checker_of_a_toolbox_shares_the_hazard_index_built_when_it_opened() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sols");
+    let sol = Sol::load(&fixtures.join("plains-02-keepout.toml")).unwrap();
+    let tb = Toolbox::open(&sol).unwrap();
+    let (a, b) = (tb.checker(), tb.checker());
+    assert!(!a.hazard_index().zones().is_empty(), "the sol maps a keep-out");
+    assert!(std::ptr::eq(a.hazard_index(), b.hazard_index()), "one index per sol, not per check");
+}
+
+#[test]
 fn bad_calls_get_structured_errors_naming_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let tb = toolbox(dir.path(), &dem(|x, y| if x > 70.0 && y > 70.0 { f64::NAN } else { 0.0 }));

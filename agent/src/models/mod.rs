@@ -1,5 +1,5 @@
 //! The models registry: `models.toml` names each model the loop can drive, how to reach it and
-//! what it costs; [`build_provider`] turns an entry into a [`Provider`].
+//! what it costs; [`crate::provider::build_provider`] turns an entry into a provider.
 //!
 //! ```toml
 //! [models.claude-sonnet]
@@ -23,16 +23,12 @@ mod cost;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 pub use cost::{ImageTokenRule, Prices};
 
-use crate::provider::anthropic::{AnthropicConfig, AnthropicProvider};
-use crate::provider::openai::{OpenAiConfig, OpenAiProvider};
-use crate::provider::{Provider, ProviderError, ProviderKind, Sampling};
+use crate::provider::{ProviderError, ProviderKind, Sampling};
 
 /// Default base URL of the OpenAI API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -188,7 +184,7 @@ impl ModelEntry {
     }
 
     /// The key from the environment: `Ok(None)` when none is needed.
-    fn api_key(&self) -> Result<Option<String>, ProviderError> {
+    pub(crate) fn api_key(&self) -> Result<Option<String>, ProviderError> {
         let Some(var) = &self.api_key_env else { return Ok(None) };
         match std::env::var(var) {
             Ok(key) if !key.is_empty() => Ok(Some(key)),
@@ -305,43 +301,6 @@ impl ModelRegistry {
     }
 }
 
-/// A provider for `entry`, with its key read from the environment now.
-///
-/// `reference` and `replay` entries need more than the entry (a sol, a cassette), so they are
-/// built by the code that has those; here they give [`ProviderError::NotAvailable`]. This match
-/// is the place to add a backend.
-pub fn build_provider(entry: &ModelEntry) -> Result<Arc<dyn Provider>, ProviderError> {
-    let timeout = Duration::from_secs(entry.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S));
-    let base_url = entry.base_url().unwrap_or_default().to_owned();
-    match entry.provider {
-        ProviderKind::OpenAi => {
-            let config = OpenAiConfig {
-                name: entry.name.clone(),
-                base_url,
-                model: entry.model.clone(),
-                timeout,
-            };
-            Ok(Arc::new(OpenAiProvider::new(&config, entry.api_key()?)?))
-        }
-        ProviderKind::Anthropic => {
-            let config = AnthropicConfig {
-                name: entry.name.clone(),
-                base_url,
-                model: entry.model.clone(),
-                timeout,
-            };
-            let key = entry.api_key()?.ok_or_else(|| ProviderError::Config {
-                model: entry.name.clone(),
-                detail: "provider `anthropic` needs `api_key_env`".to_owned(),
-            })?;
-            Ok(Arc::new(AnthropicProvider::new(&config, key)?))
-        }
-        provider @ (ProviderKind::Reference | ProviderKind::Replay | ProviderKind::Noisy) => {
-            Err(ProviderError::NotAvailable { model: entry.name.clone(), provider })
-        }
-    }
-}
-
 /// 1-based line of byte offset `at` in `text`.
 fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
@@ -429,20 +388,5 @@ max_tokens = 1000
         );
         let err = parse(&GOOD.replace("\"anthropic\"\napi", "\"gemini\"\napi")).unwrap_err();
         assert!(err.contains("line 10") && err.contains("gemini"), "{err}");
-    }
-
-    #[test]
-    fn building_needs_the_key_and_never_shows_it() {
-        let registry = parse(GOOD).unwrap();
-        let err = build_provider(registry.get("a-claude").unwrap()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "model `a-claude`: environment variable BREADCRUMB_TEST_NO_SUCH_KEY (its API key) is not set"
-        );
-        let local = build_provider(registry.get("b-local").unwrap()).unwrap();
-        assert_eq!((local.kind(), local.model()), (ProviderKind::OpenAi, "qwen2.5vl:7b"));
-        let mut reference = registry.get("b-local").unwrap().clone();
-        reference.provider = ProviderKind::Reference;
-        assert!(matches!(build_provider(&reference), Err(ProviderError::NotAvailable { .. })));
     }
 }

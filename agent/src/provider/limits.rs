@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::{
-    Capabilities, Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind,
-};
+use super::{Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
 use crate::models::ImageTokenRule;
 
 /// A model's limits, as `models.toml` gives them (`rpm`, `tpm`).
@@ -139,10 +137,6 @@ impl Provider for RateLimited {
 
     fn model(&self) -> &str {
         self.inner.model()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
     }
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {

@@ -7,12 +7,13 @@
 //!   llama.cpp-server) through `async-openai`, parsed with lenient types of our own.
 //! - [`anthropic`]: the Anthropic Messages API over `reqwest`.
 //! - `reference` and `replay` (a deterministic planner policy and cassette playback) implement
-//!   the same trait; they are built elsewhere (see [`crate::models::build_provider`]).
+//!   the same trait; every kind is built by [`build_provider`].
 //!
 //! Providers never retry: they classify failures ([`ProviderError::class`]) and the loop decides,
 //! honouring the server's `Retry-After`.
 
 pub mod anthropic;
+mod build;
 mod error;
 mod http;
 pub mod limits;
@@ -23,6 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use build::{build_provider, OfflineContext};
 pub use error::{ErrorClass, ProviderError, RETRYABLE_STATUSES};
 pub use types::{
     Content, ImageData, Message, ModelRequest, ModelResponse, Role, Sampling, StopReason, ToolCall,
@@ -41,28 +43,8 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// The model id sent to the server (recorded in plan provenance).
     fn model(&self) -> &str;
 
-    /// What the backend can take; the loop adapts its messages to it.
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-
     /// Runs one turn. Takes the request by reference so the loop can retry it unchanged.
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError>;
-}
-
-/// What a backend can take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Capabilities {
-    /// Images reach the model with tool results (natively, or as a follow-up user message).
-    pub images: bool,
-    /// The model may ask for several tools in one turn.
-    pub parallel_tool_calls: bool,
-}
-
-impl Default for Capabilities {
-    fn default() -> Self {
-        Capabilities { images: true, parallel_tool_calls: true }
-    }
 }
 
 /// The kinds of backend a `models.toml` entry can name.
@@ -93,6 +75,13 @@ impl ProviderKind {
             ProviderKind::Replay => "replay",
             ProviderKind::Noisy => "noisy",
         }
+    }
+
+    /// Whether it talks to a server (quota, cost, a response cache); the others answer
+    /// locally at once.
+    #[must_use]
+    pub fn is_network(self) -> bool {
+        matches!(self, ProviderKind::OpenAi | ProviderKind::Anthropic)
     }
 }
 

@@ -27,7 +27,7 @@ use serde_json::json;
 pub use self::budget::{Budgets, Totals};
 pub use self::dossier::bundle_hash;
 pub use self::retry::RetryPolicy;
-use crate::models::{ImageTokenRule, Prices};
+use crate::models::{ImageTokenRule, ModelEntry, Prices};
 use crate::prompt::{OverviewView, PromptError, PromptSet, TaskContext};
 use crate::provider::{
     Content, ImageData, Message, ModelRequest, ModelResponse, Provider, Role, Sampling, StopReason,
@@ -92,6 +92,21 @@ impl Default for SessionConfig {
             prune_batch: 4,
             max_idle_turns: 3,
             jitter_seed: 0,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The settings `entry` fixes (its name, sampling, prices and image rule), the rest at
+    /// their defaults: the one place a model entry becomes a run's settings.
+    #[must_use]
+    pub fn for_model(entry: &ModelEntry) -> Self {
+        SessionConfig {
+            model_name: entry.name.clone(),
+            sampling: entry.sampling(Sampling::default()),
+            prices: entry.prices(),
+            image_rule: entry.image_tokens,
+            ..SessionConfig::default()
         }
     }
 }

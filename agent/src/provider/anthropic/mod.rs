@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderValue;
 
 use super::http::{self, ApiKey};
-use super::{Capabilities, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
+use super::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
 
 /// The API version this module speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -82,10 +82,6 @@ impl Provider for AnthropicProvider {
 
     fn model(&self) -> &str {
         &self.model
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities { images: true, parallel_tool_calls: true }
     }
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {

@@ -21,7 +21,7 @@ use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 
 use super::http::{self, ApiKey};
-use super::{Capabilities, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
+use super::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
 
 /// Where and how to reach one model.
 #[derive(Debug, Clone)]
@@ -141,10 +141,6 @@ impl Provider for OpenAiProvider {
 
     fn model(&self) -> &str {
         &self.model
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities { images: true, parallel_tool_calls: true }
     }
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
