@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use breadcrumb_agent::models::ModelRegistry;
+use breadcrumb_agent::models::{build_provider, ModelRegistry, OfflineContext};
 use breadcrumb_agent::prompt::PromptSet;
-use breadcrumb_agent::provider::{build_provider, OfflineContext, ProviderKind};
+use breadcrumb_agent::provider::ProviderKind;
 use breadcrumb_agent::session::{Budgets, RunReport, RunStatus, Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
 use breadcrumb_tools::api::Toolbox;

@@ -1,5 +1,5 @@
 //! The models registry: `models.toml` names each model the loop can drive, how to reach it and
-//! what it costs; [`crate::provider::build_provider`] turns an entry into a provider.
+//! what it costs; [`build_provider`] turns an entry into a provider of any kind.
 //!
 //! ```toml
 //! [models.claude-sonnet]
@@ -19,16 +19,15 @@
 //!
 //! A name with a dot must be quoted: `[models."ollama-qwen2.5vl"]`.
 
-mod cost;
+mod build;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use cost::{ImageTokenRule, Prices};
-
-use crate::provider::{ProviderError, ProviderKind, Sampling};
+use crate::provider::{ImageTokenRule, Prices, ProviderError, ProviderKind, Sampling};
+pub use build::{build_provider, OfflineContext};
 
 /// Default base URL of the OpenAI API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";

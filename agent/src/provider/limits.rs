@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use super::cost::ImageTokenRule;
 use super::{Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
-use crate::models::ImageTokenRule;
 
 /// A model's limits, as `models.toml` gives them (`rpm`, `tpm`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

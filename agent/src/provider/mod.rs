@@ -7,13 +7,13 @@
 //!   llama.cpp-server) through `async-openai`, parsed with lenient types of our own.
 //! - [`anthropic`]: the Anthropic Messages API over `reqwest`.
 //! - `reference` and `replay` (a deterministic planner policy and cassette playback) implement
-//!   the same trait; every kind is built by [`build_provider`].
+//!   the same trait; every kind is built by [`crate::models::build_provider`].
 //!
 //! Providers never retry: they classify failures ([`ProviderError::class`]) and the loop decides,
 //! honouring the server's `Retry-After`.
 
 pub mod anthropic;
-mod build;
+mod cost;
 mod error;
 mod http;
 pub mod limits;
@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use build::{build_provider, OfflineContext};
+pub use cost::{ImageTokenRule, Prices};
 pub use error::{ErrorClass, ProviderError, RETRYABLE_STATUSES};
 pub use types::{
     Content, ImageData, Message, ModelRequest, ModelResponse, Role, Sampling, StopReason, ToolCall,

@@ -226,7 +226,7 @@ pub struct ModelResponse {
 /// `input_tokens` is everything the model read, on every API: for Anthropic the providers add
 /// the cache reads and writes (which its API counts apart) so the total means the same as
 /// OpenAI's `prompt_tokens`. The cache counts are parts of it, priced apart
-/// ([`crate::models::Prices::cost_usd`]).
+/// ([`crate::provider::Prices::cost_usd`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Tokens read, images and cached prompt tokens included.

@@ -27,11 +27,11 @@ use serde_json::json;
 pub use self::budget::{Budgets, Totals};
 pub use self::dossier::bundle_hash;
 pub use self::retry::RetryPolicy;
-use crate::models::{ImageTokenRule, ModelEntry, Prices};
+use crate::models::ModelEntry;
 use crate::prompt::{OverviewView, PromptError, PromptSet, TaskContext};
 use crate::provider::{
-    Content, ImageData, Message, ModelRequest, ModelResponse, Provider, Role, Sampling, StopReason,
-    ToolCall, ToolResult, ToolSpec,
+    Content, ImageData, ImageTokenRule, Message, ModelRequest, ModelResponse, Prices, Provider,
+    Role, Sampling, StopReason, ToolCall, ToolResult, ToolSpec,
 };
 use crate::transcript::{Event, RunWriter, TranscriptError};
 

@@ -121,10 +121,10 @@ fn config() -> SessionConfig {
             base: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
         },
-        prices: breadcrumb_agent::models::Prices {
+        prices: breadcrumb_agent::provider::Prices {
             input_usd_per_mtok: 3.0,
             output_usd_per_mtok: 15.0,
-            ..breadcrumb_agent::models::Prices::default()
+            ..breadcrumb_agent::provider::Prices::default()
         },
         ..SessionConfig::default()
     }

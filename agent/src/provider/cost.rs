@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::Usage;
+use super::Usage;
 
 /// A model's list prices.
 ///
@@ -28,7 +28,7 @@ impl Prices {
     /// rates, and the rest of the input at the input price.
     ///
     /// ```
-    /// use breadcrumb_agent::models::Prices;
+    /// use breadcrumb_agent::provider::Prices;
     /// use breadcrumb_agent::provider::Usage;
     /// let prices = Prices {
     ///     input_usd_per_mtok: 3.0,
@@ -76,7 +76,7 @@ impl ImageTokenRule {
     /// Estimated input tokens of one `width` × `height` pixel image.
     ///
     /// ```
-    /// use breadcrumb_agent::models::ImageTokenRule;
+    /// use breadcrumb_agent::provider::ImageTokenRule;
     /// assert_eq!(ImageTokenRule::OpenAi.estimate(1024, 1024), 765);
     /// assert_eq!(ImageTokenRule::Anthropic.estimate(1000, 1000), 1334);
     /// ```

@@ -9,13 +9,13 @@ use std::time::Duration;
 use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::terrain::LoadedSol;
 
-use super::anthropic::{AnthropicConfig, AnthropicProvider};
-use super::openai::{OpenAiConfig, OpenAiProvider};
-use super::{Provider, ProviderError, ProviderKind};
+use super::{ModelEntry, DEFAULT_TIMEOUT_S};
 use crate::baseline::Baseline;
 use crate::error::AgentError;
-use crate::models::{ModelEntry, DEFAULT_TIMEOUT_S};
 use crate::noisy::{NoisyConfig, NoisyProvider};
+use crate::provider::anthropic::{AnthropicConfig, AnthropicProvider};
+use crate::provider::openai::{OpenAiConfig, OpenAiProvider};
+use crate::provider::{Provider, ProviderError, ProviderKind};
 use crate::reference::ReferenceProvider;
 use crate::replay::ReplayProvider;
 
