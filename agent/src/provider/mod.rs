@@ -17,6 +17,7 @@ mod error;
 mod http;
 pub mod limits;
 pub mod openai;
+mod size;
 mod types;
 
 use std::fmt;
@@ -24,9 +25,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorClass, ProviderError, RETRYABLE_STATUSES};
+pub use size::SizeLimits;
 pub use types::{
     Content, ImageData, Message, ModelRequest, ModelResponse, Role, Sampling, StopReason, ToolCall,
-    ToolResult, ToolSpec, Usage,
+    ToolResult, ToolSpec, Usage, ECHOED_AS_EMPTY,
 };
 
 /// A model behind some API: one call per turn.

@@ -280,7 +280,7 @@ impl Session {
         if let Ok(out) = tile {
             for img in out.images {
                 hashes.push(self.writer.image(&img.png)?);
-                content.push(Content::Image(ImageData::png(img.png)));
+                content.push(Content::Image(ImageData::jpeg(img.jpeg)));
             }
         }
         self.writer.event("overview", json!({"args": args, "images": hashes}))?;
@@ -404,7 +404,7 @@ impl Session {
                     let mut images = Vec::new();
                     for img in o.images {
                         hashes.push(self.writer.image(&img.png)?);
-                        images.push(ImageData::png(img.png));
+                        images.push(ImageData::jpeg(img.jpeg));
                     }
                     self.writer.event(
                         "tool_result",
@@ -419,7 +419,7 @@ impl Session {
                     )
                 }
                 Err(e) => {
-                    let j = e.to_json();
+                    let j = c.explain_echo(e.to_json());
                     self.writer.event(
                         "tool_result",
                         json!({"turn": turn, "id": c.id, "name": c.name, "ok": false,
@@ -690,10 +690,8 @@ pub fn prune_images(messages: &mut [Message], keep: usize, batch: usize) {
 fn request_images(request: &ModelRequest) -> impl Iterator<Item = (u32, u32)> + '_ {
     request.messages.iter().filter(|m| m.role == Role::User).flat_map(|m| {
         m.content.iter().flat_map(|c| match c {
-            Content::Image(img) => img.png_dimensions().into_iter().collect::<Vec<_>>(),
-            Content::ToolResult(r) => {
-                r.images.iter().filter_map(ImageData::png_dimensions).collect()
-            }
+            Content::Image(img) => img.dimensions().into_iter().collect::<Vec<_>>(),
+            Content::ToolResult(r) => r.images.iter().filter_map(ImageData::dimensions).collect(),
             _ => Vec::new(),
         })
     })
