@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::provider::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
 use crate::session::record::{first_difference, normalized, request_hash};
+use crate::transcript::{Event, Record};
 
 /// Why a cassette could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -57,49 +58,41 @@ impl ReplayProvider {
         let invalid = |reason: String| ReplayError::Invalid { path: file.clone(), reason };
         // Every line must parse: a recording with a damaged line in it is not a recording of
         // what the model said, and playing the rest back would be a different conversation.
-        let mut events = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
+        let mut model_id = String::from("replay");
+        let mut pending: Option<(u32, String, serde_json::Value)> = None;
+        let mut turns = Vec::new();
+        for (i, text) in text.lines().enumerate() {
+            if text.trim().is_empty() {
                 continue;
             }
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            let line = i + 1;
+            let record: Record = serde_json::from_str(text).map_err(|e| {
                 invalid(format!(
-                    "line {}: not a transcript event ({e}); the cassette is damaged",
-                    i + 1
+                    "line {line}: not a transcript event ({e}); the cassette is damaged"
                 ))
             })?;
-            events.push((i + 1, v));
-        }
-        let mut model_id = String::from("replay");
-        let mut pending: Option<(u64, String, serde_json::Value)> = None;
-        let mut turns = Vec::new();
-        for (line, e) in &events {
-            match e["event"].as_str() {
-                Some("run_started") => {
-                    if let Some(m) = e["model_id"].as_str() {
-                        m.clone_into(&mut model_id);
-                    }
+            match record.event {
+                Event::RunStarted { model_id: m, .. } => model_id = m,
+                Event::Request { turn, request_hash, request } => {
+                    pending = Some((turn, request_hash, request));
                 }
-                Some("request") => {
-                    let hash = e["request_hash"].as_str().ok_or_else(|| {
-                        invalid(format!("line {line}: a request with no request_hash"))
-                    })?;
-                    pending = Some((
-                        e["turn"].as_u64().unwrap_or(0),
-                        hash.to_owned(),
-                        e["request"].clone(),
-                    ));
-                }
-                Some("response") => {
-                    let Some((turn, hash, request)) = pending.take() else {
+                Event::Response { turn, response, .. } => {
+                    let Some((asked, hash, request)) = pending.take() else {
                         return Err(invalid(format!("line {line}: a response without a request")));
                     };
-                    if e["turn"].as_u64() != Some(turn) {
+                    if turn != asked {
                         return Err(invalid(format!("line {line}: a response to another turn")));
                     }
-                    let response: ModelResponse = serde_json::from_value(e["response"].clone())
-                        .map_err(|err| invalid(format!("line {line}: bad response: {err}")))?;
                     turns.push(Turn { hash, request, response });
+                }
+                // A model turn whose line does not fit its event (no request hash, a response
+                // that is not one) cannot be played back.
+                ref other @ Event::Other(_) if matches!(other.name(), "request" | "response") => {
+                    return Err(invalid(format!(
+                        "line {line}: a `{}` event that does not read as one; the cassette is \
+                         damaged",
+                        other.name()
+                    )));
                 }
                 _ => {}
             }

@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use breadcrumb_agent::session::dossier::{describe_changes, BundleManifest};
 use breadcrumb_tools::checker::plan::load_routes;
 use breadcrumb_tools::checker::{check_sol, rover_path, Checker, Mission, Plan, Verdict};
-use breadcrumb_tools::terrain::{Bundle, RoverProfile, Sol};
+use breadcrumb_tools::terrain::{Bundle, LoadedSol, RoverProfile, Sol};
 use clap::Args;
 
 use super::ExitStatus;
@@ -69,6 +70,9 @@ fn status(pass: bool) -> ExitStatus {
 fn check_plan(sol_path: &Path, plan_path: &Path, json: bool) -> anyhow::Result<ExitStatus> {
     let sol = Sol::load(sol_path)?;
     let plan = Plan::load(plan_path)?;
+    if let Some(warning) = other_bundle(&plan, &sol) {
+        eprintln!("warning: {}: {warning}", plan_path.display());
+    }
     let verdict = check_sol(&sol, &plan)
         .with_context(|| format!("checking {} against sol {}", plan_path.display(), sol.sol.id))?;
     if json {
@@ -77,6 +81,36 @@ fn check_plan(sol_path: &Path, plan_path: &Path, json: bool) -> anyhow::Result<E
         out!("{}", table(&verdict))?;
     }
     Ok(status(verdict.pass))
+}
+
+/// When the plan's provenance names a bundle hash and the sol's bundle has another, what
+/// differs (the verdict is still given: it is the verdict on the terrain as it is now).
+fn other_bundle(plan: &Plan, sol: &LoadedSol) -> Option<String> {
+    let prov = plan.provenance.as_ref()?;
+    let recorded = prov.bundle_hash.as_ref()?;
+    let dir = sol.bundle_dir.display();
+    let now = match BundleManifest::of(&sol.bundle_dir) {
+        Ok(m) => m,
+        Err(e) => {
+            return Some(format!(
+                "its provenance names bundle {recorded}, and bundle {dir} cannot be hashed: {e}"
+            ))
+        }
+    };
+    let hash = now.hash();
+    if hash == *recorded {
+        return None;
+    }
+    let changes = prov
+        .bundle_files
+        .as_ref()
+        .map(|files| BundleManifest { files: files.clone() }.changes(&now))
+        .filter(|c| !c.is_empty())
+        .map_or_else(String::new, |c| format!(" ({})", describe_changes(&c)));
+    Some(format!(
+        "its provenance names bundle {recorded}, but bundle {dir} is now {hash}{changes}: the \
+         plan was made on other terrain"
+    ))
 }
 
 /// The fixtures directory: `./fixtures` when run from a checkout, else the one this binary was

@@ -17,6 +17,7 @@ mod site;
 mod sol;
 mod tiles;
 mod tools;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -75,6 +76,7 @@ enum Command {
     Tools(tools::ToolsCommand),
     Tiles(tiles::TilesArgs),
     Render(render::RenderArgs),
+    Verify(verify::VerifyArgs),
 }
 
 /// Sets up `tracing` logs on stderr, filtered by `RUST_LOG` (default: warnings only).
@@ -99,5 +101,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Tools(cmd) => tools::run(cmd),
         Command::Tiles(args) => tiles::run(&args),
         Command::Render(args) => render::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use breadcrumb_agent::transcript::{read_transcript, RunStatus};
+use breadcrumb_agent::transcript::{read_events, Event, RunStatus};
 use clap::Args;
 use serde_json::Value;
 
@@ -26,11 +26,16 @@ pub struct ShowArgs {
     runs_dir: PathBuf,
 }
 
-fn short(v: &Value, n: usize) -> String {
-    let s = match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+/// A JSON value as one line of at most `n` characters (a string without its quotes).
+fn short_json(v: &Value, n: usize) -> String {
+    match v {
+        Value::String(s) => short(s, n),
+        other => short(&other.to_string(), n),
+    }
+}
+
+/// `s` on one line, cut to `n` characters.
+fn short(s: &str, n: usize) -> String {
     let s = s.replace('\n', " ");
     if s.chars().count() > n {
         format!("{}…", s.chars().take(n).collect::<String>())
@@ -39,46 +44,55 @@ fn short(v: &Value, n: usize) -> String {
     }
 }
 
-pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
-    let dir = if a.run.is_dir() { a.run.clone() } else { a.runs_dir.join(&a.run) };
+/// The run directory a `RUN` argument names: the path itself when it is a directory, else a run
+/// id under `runs_dir`. Shared by `show` and `verify`, which take runs the same way.
+pub(crate) fn run_dir(
+    run: &std::path::Path,
+    runs_dir: &std::path::Path,
+) -> anyhow::Result<PathBuf> {
+    let dir = if run.is_dir() { run.to_path_buf() } else { runs_dir.join(run) };
     if !dir.is_dir() {
         bail!(
             "{}: no such run (give a run directory, or a run id under --runs-dir)",
             dir.display()
         );
     }
+    Ok(dir)
+}
+
+pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
+    let dir = run_dir(&a.run, &a.runs_dir)?;
     let status: Option<RunStatus> = std::fs::read_to_string(dir.join("status.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
-    let (events, torn) = read_transcript(&dir.join("transcript.jsonl"))?;
+    let (events, torn) = read_events(&dir.join("transcript.jsonl"))?;
     let mut out = String::new();
     let _ = writeln!(out, "run {}", dir.display());
-    for e in &events {
-        let kind = e["event"].as_str().unwrap_or("?");
-        let line = match kind {
-            "run_started" => format!(
-                "sol {} · model {} ({} {}) · prompt {} {} · checker {}",
-                e["sol"].as_str().unwrap_or("?"),
-                e["model"].as_str().unwrap_or("?"),
-                e["provider"].as_str().unwrap_or("?"),
-                e["model_id"].as_str().unwrap_or("?"),
-                e["prompt"].as_str().unwrap_or("?"),
-                short(&e["prompt_hash"], 19),
-                e["checker_version"].as_str().unwrap_or("?"),
+    for r in &events {
+        let line = match &r.event {
+            Event::RunStarted {
+                sol,
+                model,
+                provider,
+                model_id,
+                prompt,
+                prompt_hash,
+                checker_version,
+                ..
+            } => format!(
+                "sol {sol} · model {model} ({provider} {model_id}) · prompt {prompt} {} · \
+                 checker {checker_version}",
+                short(prompt_hash, 19),
             ),
-            "overview" => format!("overview tile {}", short(&e["args"], 120)),
-            "response" => {
-                let r = &e["response"];
-                let calls: Vec<String> = r["tool_calls"]
-                    .as_array()
-                    .map(|c| {
-                        c.iter().filter_map(|c| c["name"].as_str().map(str::to_owned)).collect()
-                    })
-                    .unwrap_or_default();
+            Event::Overview { args, .. } => {
+                format!("overview tile {}", short(&args.to_string(), 120))
+            }
+            Event::Response { turn, response, .. } => {
+                let calls: Vec<&str> =
+                    response.tool_calls.iter().map(|c| c.name.as_str()).collect();
                 format!(
-                    "turn {} · model: {} {}",
-                    e["turn"],
-                    short(&r["text"], 160),
+                    "turn {turn} · model: {} {}",
+                    short(&response.text, 160),
                     if calls.is_empty() {
                         String::new()
                     } else {
@@ -86,46 +100,33 @@ pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
                     }
                 )
             }
-            "tool_result" => {
-                if e["ok"] == Value::Bool(true) {
-                    format!(
-                        "    {} ok ({:.0} ms)",
-                        e["name"].as_str().unwrap_or("?"),
-                        e["ms"].as_f64().unwrap_or(0.0)
-                    )
-                } else {
-                    format!(
-                        "    {} error: {}",
-                        e["name"].as_str().unwrap_or("?"),
-                        short(&e["error"]["summary"], 140)
-                    )
-                }
+            Event::ToolResult { name, ok: true, ms, .. } => format!("    {name} ok ({ms:.0} ms)"),
+            Event::ToolResult { name, error, .. } => {
+                let summary = error.as_ref().map_or(&Value::Null, |e| &e["summary"]);
+                format!("    {name} error: {}", short_json(summary, 140))
             }
-            "verdict" => format!(
-                "    checker on submission {}: {} ({} violations)",
-                e["submit"],
-                if e["pass"] == Value::Bool(true) { "PASS" } else { "FAIL" },
-                e["verdict"]["violations"].as_array().map_or(0, Vec::len)
+            Event::Verdict { submit, pass, verdict, .. } => format!(
+                "    checker on submission {submit}: {} ({} violations)",
+                if *pass { "PASS" } else { "FAIL" },
+                verdict.violations.len()
             ),
-            "retry" => format!(
-                "    retry {} in {} ms: {}",
-                e["attempt"],
-                e["wait_ms"],
-                short(&e["error"], 120)
+            Event::Retry { attempt, wait_ms, error, .. } => {
+                format!("    retry {attempt} in {wait_ms} ms: {}", short(error, 120))
+            }
+            Event::Corrective { message, .. } => format!("    corrective: {}", short(message, 120)),
+            Event::BudgetStop { reason } => format!("budget stop: {}", short(reason, 160)),
+            Event::ProviderError { error, .. } => format!("provider error: {}", short(error, 160)),
+            Event::RunEnded { status, reason, totals, elapsed_s, .. } => format!(
+                "ended {} after {elapsed_s:.1} s: {} · {} turns, {} tool calls, ${:.4}",
+                status.as_str(),
+                short(reason, 160),
+                totals.turns,
+                totals.tool_calls,
+                totals.cost_usd
             ),
-            "corrective" => format!("    corrective: {}", short(&e["message"], 120)),
-            "budget_stop" => format!("budget stop: {}", short(&e["reason"], 160)),
-            "provider_error" => format!("provider error: {}", short(&e["error"], 160)),
-            "run_ended" => format!(
-                "ended {} after {:.1} s: {} · {} turns, {} tool calls, ${:.4}",
-                e["status"].as_str().unwrap_or("?"),
-                e["elapsed_s"].as_f64().unwrap_or(0.0),
-                short(&e["reason"], 160),
-                e["totals"]["turns"],
-                e["totals"]["tool_calls"],
-                e["totals"]["cost_usd"].as_f64().unwrap_or(0.0)
-            ),
-            _ => continue,
+            // Shown by the eval report, too detailed for this summary; events of a newer
+            // version are skipped.
+            Event::Request { .. } | Event::ToolCall { .. } | Event::Other(_) => continue,
         };
         let _ = writeln!(out, "{line}");
     }

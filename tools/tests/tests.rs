@@ -11,6 +11,9 @@ mod import;
 mod planner;
 mod sol_from_route;
 mod tiles;
+// Committed outputs (the tool schema file, verdict snapshots) checked against the code.
+mod schema;
+mod verdicts;
 
 /// A directory of `../shared/realdata/`. Tests that need real Mars data fail loudly when it is
 /// missing: they never skip.

@@ -3,12 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::provider::Usage;
 
 /// Limits of one run. Hitting one ends the run cleanly with the reason.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Budgets {
     /// Most model turns.
     pub max_turns: u32,
@@ -17,7 +17,7 @@ pub struct Budgets {
     /// Most USD over the run.
     pub max_cost_usd: Option<f64>,
     /// Wall-clock limit of the run.
-    #[serde(serialize_with = "secs")]
+    #[serde(serialize_with = "secs", deserialize_with = "from_secs")]
     pub deadline: Option<Duration>,
 }
 
@@ -27,6 +27,11 @@ fn secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Er
         Some(d) => s.serialize_f64(d.as_secs_f64()),
         None => s.serialize_none(),
     }
+}
+
+/// Reads back what [`secs`] wrote (a negative or non-finite number is no deadline).
+fn from_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.and_then(|s| Duration::try_from_secs_f64(s).ok()))
 }
 
 impl Default for Budgets {
@@ -40,8 +45,10 @@ impl Default for Budgets {
     }
 }
 
-/// Running totals of a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+/// Running totals of a run. Every field defaults to zero when read back, so totals recorded
+/// before a field existed still load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Totals {
     /// Model turns taken.
     pub turns: u32,

@@ -1,15 +1,42 @@
 //! The plan dossier a run leaves beside its transcript: `plan.json` (waypoints + provenance),
-//! `plan.geojson`, `verdict.json` and `overlay.png` (route and violations over the ortho image
-//! and the slope map).
+//! `plan.geojson`, `verdict.json`, `overlay.png` (route and violations over the ortho image
+//! and the slope map), and what a re-check needs: `sol.toml` and `rover.toml`, copies of the
+//! sol and the rover profile the run used.
+//!
+//! # A dossier verifies itself
+//!
+//! `plan.json`'s provenance carries three hashes, all `sha256:<lowercase hex>`:
+//!
+//! - `bundle_hash`, the terrain bundle: SHA-256 of its `sha256sum` manifest, one line
+//!   `<hex>  <path>\n` per file (the hex of the file's SHA-256, two spaces, its path relative to
+//!   the bundle directory with `/` separators), every file under the directory (symlinks
+//!   followed), lines sorted bytewise by path. So, for ordinary file names,
+//!   `cd BUNDLE && find -L . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum |
+//!   sha256sum` prints the same hex. The manifest itself goes beside it as `bundle_files`
+//!   (path → `sha256:<hex>`), so a changed bundle names the file that changed.
+//! - `rover_hash`: SHA-256 of the rover profile file's bytes (`rover.toml` is a verbatim copy).
+//! - `sol_hash`: SHA-256 of the sol's content, its compact JSON (`serde_json`, fields in the
+//!   order of [`Sol`]) without `bundle` and `rover`: those are locations, and what they locate
+//!   has its own hash. Comments, formatting and moving the files do not change it, and the copy
+//!   `sol.toml` (whose `bundle` is rewritten to the bundle's absolute path, and `rover` to
+//!   `rover.toml` beside it, so the copy loads from the dossier alone) has the hash of the
+//!   original.
+//!
+//! [`recheck`] reads a dossier, refuses it when a copy or the bundle no longer has its hash,
+//! runs the safety checker again and returns both verdicts for a byte-for-byte comparison
+//! (`breadcrumb verify`).
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::checker::plan::Provenance;
-use breadcrumb_tools::checker::{Plan, Pt, Verdict, CHECKER_VERSION};
+use breadcrumb_tools::checker::{check_sol, Plan, Pt, Verdict, CHECKER_VERSION};
 use breadcrumb_tools::render::{render_overlay_with, RenderOptions};
-use breadcrumb_tools::terrain::LoadedSol;
+use breadcrumb_tools::terrain::{LoadedSol, Sol};
+use breadcrumb_tools::ToolsError;
 use geojson::{Feature, FeatureCollection, Geometry, Value as GeoValue};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -25,34 +52,184 @@ pub(super) struct Source<'a> {
     pub prompt: &'a PromptSet,
 }
 
-/// `sha256:<hex>` over every file of a terrain bundle directory (names and bytes, sorted by
-/// name), so a plan names exactly the terrain it was checked on. Streams the files: a 2 GB
-/// mosaic costs a couple of seconds, not memory.
-pub fn bundle_hash(dir: &Path) -> std::io::Result<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.file_name())
-        .collect();
-    names.sort();
+/// The dossier's copy of the sol.
+pub const SOL_FILE: &str = "sol.toml";
+/// The dossier's copy of the rover profile.
+pub const ROVER_FILE: &str = "rover.toml";
+
+/// Most directory levels a bundle may nest (a guard against symlink loops).
+const MAX_DEPTH: usize = 16;
+
+/// An I/O error that names the path it happened on.
+fn io_at(path: &Path, e: &std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// `sha256:<hex>` of a file's bytes, streamed (a 2 GB mosaic costs seconds, not memory).
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| io_at(path, &e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
-    for name in names {
-        let bytes = name.to_string_lossy();
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes.as_bytes());
-        let mut f = std::fs::File::open(dir.join(&name))?;
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
+    loop {
+        let n = f.read(&mut buf).map_err(|e| io_at(path, &e))?;
+        if n == 0 {
+            break;
         }
+        h.update(&buf[..n]);
     }
     Ok(format!("sha256:{:x}", h.finalize()))
 }
 
+/// `sha256:<hex>` of `bytes`.
+#[must_use]
+pub fn bytes_sha256(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// The files of a terrain bundle and the hash of each (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BundleManifest {
+    /// Relative path (`/`-separated) → `sha256:<hex>` of the file's bytes, sorted by path.
+    pub files: BTreeMap<String, String>,
+}
+
+/// One difference between a recorded bundle manifest and the bundle as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// The file, relative to the bundle.
+    pub path: String,
+    /// Its hash when recorded (`None`: the file is new).
+    pub recorded: Option<String>,
+    /// Its hash now (`None`: the file is gone).
+    pub now: Option<String>,
+}
+
+impl fmt::Display for FileChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.recorded, &self.now) {
+            (Some(a), Some(b)) => write!(f, "{} was {a}, is now {b}", self.path),
+            (Some(a), None) => write!(f, "{} (was {a}) is gone", self.path),
+            (None, Some(b)) => write!(f, "{} ({b}) is new", self.path),
+            (None, None) => write!(f, "{}", self.path),
+        }
+    }
+}
+
+/// The changes, `; `-separated, for one-line messages.
+#[must_use]
+pub fn describe_changes(changes: &[FileChange]) -> String {
+    changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl BundleManifest {
+    /// Hashes every file under `dir` (see the module docs for which files and how).
+    pub fn of(dir: &Path) -> std::io::Result<BundleManifest> {
+        let mut files = BTreeMap::new();
+        collect(dir, "", 0, &mut files)?;
+        Ok(BundleManifest { files })
+    }
+
+    /// The bundle hash: `sha256:` + SHA-256 of the `sha256sum` manifest text.
+    #[must_use]
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        for (path, sum) in &self.files {
+            h.update(sum.strip_prefix("sha256:").unwrap_or(sum).as_bytes());
+            h.update(b"  ");
+            h.update(path.as_bytes());
+            h.update(b"\n");
+        }
+        format!("sha256:{:x}", h.finalize())
+    }
+
+    /// What differs from `self` (as recorded) in `now`, by path.
+    #[must_use]
+    pub fn changes(&self, now: &BundleManifest) -> Vec<FileChange> {
+        let mut paths: Vec<&String> = self.files.keys().chain(now.files.keys()).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+            .into_iter()
+            .filter_map(|p| {
+                let (a, b) = (self.files.get(p), now.files.get(p));
+                (a != b).then(|| FileChange {
+                    path: p.clone(),
+                    recorded: a.cloned(),
+                    now: b.cloned(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    depth: usize,
+    out: &mut BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(std::io::Error::other(format!(
+            "{}: more than {MAX_DEPTH} directory levels (a symlink loop?)",
+            dir.display()
+        )));
+    }
+    for entry in std::fs::read_dir(dir).map_err(|e| io_at(dir, &e))? {
+        let entry = entry.map_err(|e| io_at(dir, &e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        // `metadata` follows symlinks: a linked file counts with the bytes it points at.
+        let meta = std::fs::metadata(&path).map_err(|e| io_at(&path, &e))?;
+        if meta.is_dir() {
+            collect(&path, &rel, depth + 1, out)?;
+        } else if meta.is_file() {
+            out.insert(rel, file_sha256(&path)?);
+        }
+    }
+    Ok(())
+}
+
+/// The bundle hash of directory `dir` (see the module docs), so a plan names exactly the
+/// terrain it was checked on.
+pub fn bundle_hash(dir: &Path) -> std::io::Result<String> {
+    Ok(BundleManifest::of(dir)?.hash())
+}
+
+/// The sol's content hash (see the module docs): its compact JSON without `bundle` and `rover`.
+#[must_use]
+pub fn sol_hash(sol: &Sol) -> String {
+    let mut v = serde_json::to_value(sol).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("bundle");
+        m.remove("rover");
+    }
+    bytes_sha256(v.to_string().as_bytes())
+}
+
+/// The dossier's `sol.toml`: the sol with `bundle` made absolute and `rover` pointing at the
+/// copied profile beside it, under a comment naming the original. `None` (with a warning) when
+/// the bundle path has no UTF-8 form TOML can hold.
+fn sol_copy(sol: &LoadedSol) -> Option<String> {
+    let bundle = std::fs::canonicalize(&sol.bundle_dir)
+        .or_else(|_| std::path::absolute(&sol.bundle_dir))
+        .unwrap_or_else(|_| sol.bundle_dir.clone());
+    let mut copy = sol.sol.clone();
+    copy.bundle = bundle;
+    copy.rover = PathBuf::from(ROVER_FILE);
+    match toml::to_string(&copy) {
+        Ok(body) => Some(format!(
+            "# The sol of this run, copied from {} for `breadcrumb verify`: `bundle` is the\n\
+             # absolute path of the terrain it was planned on, `rover` the profile copied beside it.\n\
+             {body}",
+            sol.path.display()
+        )),
+        Err(e) => {
+            tracing::warn!("{SOL_FILE} not written to the dossier: {e}");
+            None
+        }
+    }
+}
 /// Now as RFC 3339 UTC to the second (`2026-11-24T08:15:02Z`).
 pub(super) fn rfc3339_now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
@@ -93,10 +270,21 @@ pub(super) fn write(
     extra.insert("model_id".into(), src.model_id.into());
     extra.insert("tools_version".into(), crate::tools_version().into());
     extra.insert("accepted".into(), verdict.pass.into());
+    let manifest = BundleManifest::of(&sol.bundle_dir)
+        .inspect_err(|e| tracing::warn!("terrain bundle not hashed: {e}"))
+        .ok();
+    let rover = std::fs::read(&sol.rover_path)
+        .inspect_err(|e| {
+            tracing::warn!("{}: rover profile not copied: {e}", sol.rover_path.display());
+        })
+        .ok();
     plan.provenance = Some(Provenance {
         sol: Some(sol.sol.id.clone()),
-        bundle_hash: bundle_hash(&sol.bundle_dir).ok(),
+        sol_hash: Some(sol_hash(&sol.sol)),
+        bundle_hash: manifest.as_ref().map(BundleManifest::hash),
+        bundle_files: manifest.map(|m| m.files),
         rover: Some(toolbox.profile().name.clone()),
+        rover_hash: rover.as_deref().map(bytes_sha256),
         model: Some(src.model.to_owned()),
         provider: Some(src.provider.to_owned()),
         prompt: Some(src.prompt.manifest.name.clone()),
@@ -109,6 +297,12 @@ pub(super) fn write(
     w.file("plan.json", text.as_bytes())?;
     w.file("plan.geojson", plan_geojson(points, verdict.pass).as_bytes())?;
     w.file("verdict.json", verdict.to_json().as_bytes())?;
+    if let Some(copy) = sol_copy(sol) {
+        w.file(SOL_FILE, copy.as_bytes())?;
+    }
+    if let Some(bytes) = &rover {
+        w.file(ROVER_FILE, bytes)?;
+    }
     match render_overlay_with(
         toolbox.bundle(),
         &sol.sol,
@@ -124,6 +318,175 @@ pub(super) fn write(
     Ok(())
 }
 
+/// Why a dossier could not be re-checked.
+#[derive(Debug, thiserror::Error)]
+pub enum DossierError {
+    /// A file of the dossier cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The plan predates self-verifying dossiers, or its provenance was edited.
+    #[error("{}: provenance has no `{field}`, so the plan cannot be re-checked (dossiers made before `breadcrumb verify` lack it: propose the sol again)", path.display())]
+    Unverifiable {
+        /// The plan file.
+        path: PathBuf,
+        /// The missing provenance field.
+        field: &'static str,
+    },
+    /// A copy in the dossier no longer has the hash the run recorded.
+    #[error("{} changed since the run: provenance records {recorded}, the file is now {now}", path.display())]
+    Changed {
+        /// The copy.
+        path: PathBuf,
+        /// The hash in the provenance.
+        recorded: String,
+        /// The hash now.
+        now: String,
+    },
+    /// The bundle the sol names is not there.
+    #[error("terrain bundle {} is missing (the dossier's sol.toml names it; give --bundle DIR if it moved)", dir.display())]
+    BundleMissing {
+        /// Where the bundle should be.
+        dir: PathBuf,
+    },
+    /// The bundle is not the one the plan was checked on.
+    #[error("terrain bundle {} changed since the run: {} (bundle hash {recorded} recorded, {now} now)", dir.display(), describe_changes(changes))]
+    BundleChanged {
+        /// The bundle directory.
+        dir: PathBuf,
+        /// The files that differ.
+        changes: Vec<FileChange>,
+        /// The recorded bundle hash.
+        recorded: String,
+        /// The bundle hash now.
+        now: String,
+    },
+    /// The dossier's plan, sol or rover cannot be loaded, or the checker failed.
+    #[error(transparent)]
+    Tools(#[from] ToolsError),
+}
+
+/// What re-checking a dossier found: both verdicts, and what they were checked against.
+#[derive(Debug, Clone)]
+pub struct Recheck {
+    /// The sol's id.
+    pub sol_id: String,
+    /// The sol's content hash (as recorded, and found).
+    pub sol_hash: String,
+    /// The rover profile's name.
+    pub rover: String,
+    /// The rover profile's hash (as recorded, and found).
+    pub rover_hash: String,
+    /// The bundle re-checked against.
+    pub bundle_dir: PathBuf,
+    /// Its hash (as recorded, and found).
+    pub bundle_hash: String,
+    /// How many files it has.
+    pub bundle_files: usize,
+    /// The checker version that wrote `verdict.json`, when the plan says.
+    pub checker_then: Option<String>,
+    /// `verdict.json` as the run wrote it.
+    pub recorded: String,
+    /// The new verdict's JSON.
+    pub now: String,
+    /// Whether the new verdict passes.
+    pub pass: bool,
+}
+
+impl Recheck {
+    /// Whether the new verdict is byte-identical to `verdict.json`.
+    #[must_use]
+    pub fn identical(&self) -> bool {
+        self.recorded == self.now
+    }
+}
+
+fn required<'a>(
+    v: Option<&'a String>,
+    path: &Path,
+    field: &'static str,
+) -> Result<&'a String, DossierError> {
+    v.ok_or_else(|| DossierError::Unverifiable { path: path.to_path_buf(), field })
+}
+
+/// Re-checks the plan of dossier `dir` from the dossier alone: its `plan.json`, `sol.toml`
+/// and `rover.toml`, and the bundle the sol names (or `bundle`, when given). Refuses with
+/// [`DossierError::Changed`], [`DossierError::BundleMissing`] or
+/// [`DossierError::BundleChanged`] when a copy or the bundle lacks its recorded hash.
+pub fn recheck(dir: &Path, bundle: Option<&Path>) -> Result<Recheck, DossierError> {
+    let plan_path = dir.join("plan.json");
+    let plan = Plan::load(&plan_path)?;
+    let empty = Provenance::default();
+    let prov = plan.provenance.as_ref().unwrap_or(&empty);
+    let want_sol = required(prov.sol_hash.as_ref(), &plan_path, "sol_hash")?;
+    let want_rover = required(prov.rover_hash.as_ref(), &plan_path, "rover_hash")?;
+    let want_bundle = required(prov.bundle_hash.as_ref(), &plan_path, "bundle_hash")?;
+    let recorded_files = BundleManifest {
+        files: prov.bundle_files.clone().ok_or_else(|| DossierError::Unverifiable {
+            path: plan_path.clone(),
+            field: "bundle_files",
+        })?,
+    };
+
+    let mut sol = Sol::load(&dir.join(SOL_FILE))?;
+    let found = sol_hash(&sol.sol);
+    if found != *want_sol {
+        return Err(DossierError::Changed {
+            path: sol.path.clone(),
+            recorded: want_sol.clone(),
+            now: found,
+        });
+    }
+    let found = file_sha256(&sol.rover_path)
+        .map_err(|source| DossierError::Io { path: sol.rover_path.clone(), source })?;
+    if found != *want_rover {
+        return Err(DossierError::Changed {
+            path: sol.rover_path.clone(),
+            recorded: want_rover.clone(),
+            now: found,
+        });
+    }
+    if let Some(b) = bundle {
+        sol.bundle_dir = b.to_path_buf();
+    }
+    if !sol.bundle_dir.is_dir() {
+        return Err(DossierError::BundleMissing { dir: sol.bundle_dir.clone() });
+    }
+    let manifest = BundleManifest::of(&sol.bundle_dir)
+        .map_err(|source| DossierError::Io { path: sol.bundle_dir.clone(), source })?;
+    let found = manifest.hash();
+    if found != *want_bundle {
+        return Err(DossierError::BundleChanged {
+            dir: sol.bundle_dir.clone(),
+            changes: recorded_files.changes(&manifest),
+            recorded: want_bundle.clone(),
+            now: found,
+        });
+    }
+
+    let verdict_path = dir.join("verdict.json");
+    let recorded = std::fs::read_to_string(&verdict_path)
+        .map_err(|source| DossierError::Io { path: verdict_path, source })?;
+    let verdict = check_sol(&sol, &plan)?;
+    Ok(Recheck {
+        sol_id: sol.sol.id.clone(),
+        sol_hash: want_sol.clone(),
+        rover: verdict.rover.clone(),
+        rover_hash: want_rover.clone(),
+        bundle_dir: sol.bundle_dir,
+        bundle_hash: found,
+        bundle_files: manifest.files.len(),
+        checker_then: prov.checker_version.clone(),
+        recorded,
+        now: verdict.to_json(),
+        pass: verdict.pass,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +499,77 @@ mod tests {
         let g: geojson::GeoJson = plan_geojson(&[(0.0, 1.0), (2.0, 3.0)], true).parse().unwrap();
         let geojson::GeoJson::FeatureCollection(fc) = g else { panic!("not a collection") };
         assert_eq!(fc.features.len(), 3);
+    }
+
+    #[test]
+    fn the_bundle_hash_is_the_sha256sum_manifest_hash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::create_dir(d.join("a")).unwrap();
+        std::fs::write(d.join("b.txt"), "bee\n").unwrap();
+        std::fs::write(d.join("dem.tif"), "x").unwrap();
+        std::fs::write(d.join("a/c.bin"), [0u8, 1, 2]).unwrap();
+        std::fs::write(d.join("B.toml"), "z").unwrap();
+        let m = BundleManifest::of(d).unwrap();
+        let paths: Vec<&str> = m.files.keys().map(String::as_str).collect();
+        assert_eq!(paths, ["B.toml", "a/c.bin", "b.txt", "dem.tif"], "bytewise order");
+        // Computed by coreutils, not by this code: `cd DIR && find -L . -type f -printf '%P\0'
+        // | LC_ALL=C sort -z | xargs -0 sha256sum` (and `| sha256sum` for the bundle hash).
+        assert_eq!(
+            m.files["dem.tif"],
+            "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+        );
+        assert_eq!(
+            m.hash(),
+            "sha256:13d1ee5780c7d5e39f600ee11bcd547d198869ec660dbc9e6862ee9c3b76f1a4"
+        );
+        assert_eq!(bundle_hash(d).unwrap(), m.hash());
+
+        // One byte changed, a file added, one removed: each is named with both hashes.
+        std::fs::write(d.join("dem.tif"), "y").unwrap();
+        std::fs::write(d.join("new.geojson"), "{}").unwrap();
+        std::fs::remove_file(d.join("b.txt")).unwrap();
+        let now = BundleManifest::of(d).unwrap();
+        assert_ne!(now.hash(), m.hash());
+        let changes = m.changes(&now);
+        let named: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(named, ["b.txt", "dem.tif", "new.geojson"]);
+        let text = describe_changes(&changes);
+        assert!(
+            text.contains(&format!(
+                "dem.tif was {}, is now {}",
+                m.files["dem.tif"], now.files["dem.tif"]
+            )),
+            "{text}"
+        );
+        assert!(text.contains("b.txt (was sha256:") && text.contains("is gone"), "{text}");
+        assert!(text.contains("new.geojson (sha256:") && text.contains("is new"), "{text}");
+        assert!(BundleManifest::of(&d.join("nope")).unwrap_err().to_string().contains("nope"));
+    }
+
+    #[test]
+    fn the_sol_copy_resolves_the_same_bundle_and_keeps_the_sol_hash() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sols/plains-02-keepout.toml");
+        let sol = Sol::load(&path).unwrap();
+        let copy = sol_copy(&sol).unwrap();
+        assert!(copy.starts_with("# The sol of this run, copied from"), "{copy}");
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(SOL_FILE), &copy).unwrap();
+        let again = Sol::load(&tmp.path().join(SOL_FILE)).unwrap();
+        assert_eq!(
+            std::fs::canonicalize(&again.bundle_dir).unwrap(),
+            std::fs::canonicalize(&sol.bundle_dir).unwrap()
+        );
+        assert_eq!(again.rover_path, tmp.path().join(ROVER_FILE));
+        assert_eq!(sol_hash(&again.sol), sol_hash(&sol.sol));
+        assert!(sol_hash(&sol.sol).starts_with("sha256:"));
+        // Every number and zone survived the round trip; a changed goal is a changed sol.
+        let mut moved = again.sol.clone();
+        moved.bundle = sol.sol.bundle.clone();
+        moved.rover = sol.sol.rover.clone();
+        assert_eq!(moved, sol.sol);
+        moved.goal.x += 0.001;
+        assert_ne!(sol_hash(&moved), sol_hash(&sol.sol));
     }
 }

@@ -9,7 +9,7 @@
 //! requests are retried with backoff ([`retry`]). Only the checker decides acceptance.
 
 pub mod budget;
-mod dossier;
+pub mod dossier;
 pub mod record;
 pub mod retry;
 
@@ -21,7 +21,7 @@ use breadcrumb_tools::api::{specs, ToolCallError, Toolbox};
 use breadcrumb_tools::checker::{Pt, Verdict};
 use breadcrumb_tools::terrain::LoadedSol;
 use rand::SeedableRng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use self::budget::{Budgets, Totals};
@@ -33,7 +33,7 @@ use crate::provider::{
     Content, ImageData, Message, ModelRequest, ModelResponse, Provider, Role, Sampling, StopReason,
     ToolCall, ToolResult, ToolSpec,
 };
-use crate::transcript::{RunWriter, TranscriptError};
+use crate::transcript::{Event, RunWriter, TranscriptError};
 
 /// Why a run could not start or its record could not be kept.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,7 @@ impl Default for SessionConfig {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// A submitted route passed the safety checker.
@@ -283,7 +283,7 @@ impl Session {
                 content.push(Content::Image(ImageData::jpeg(img.jpeg)));
             }
         }
-        self.writer.event("overview", json!({"args": args, "images": hashes}))?;
+        self.writer.event(Event::Overview { args, images: hashes })?;
         Ok(Message::user(content))
     }
 
@@ -305,9 +305,7 @@ impl Session {
         let hash = record::request_hash(&norm);
         let turn = self.totals.turns + 1;
         let ev = |e: Result<(), TranscriptError>| e.map_err(|e| (RunStatus::Error, e.to_string()));
-        ev(self
-            .writer
-            .event("request", json!({"turn": turn, "request_hash": hash, "request": norm})))?;
+        ev(self.writer.event(Event::Request { turn, request_hash: hash, request: norm }))?;
         let mut attempt = 0u32;
         loop {
             let sent = Instant::now();
@@ -336,10 +334,11 @@ impl Session {
                         } else {
                             format!("model request failed: {e}")
                         };
-                        ev(self.writer.event(
-                            "provider_error",
-                            json!({"turn": turn, "error": e.to_string(), "retryable": retryable}),
-                        ))?;
+                        ev(self.writer.event(Event::ProviderError {
+                            turn,
+                            error: e.to_string(),
+                            retryable,
+                        }))?;
                         return Err((RunStatus::Error, why));
                     }
                     let wait = self.cfg.retry.delay(attempt, e.retry_after(), &mut self.rng);
@@ -352,12 +351,13 @@ impl Session {
                         }
                     }
                     self.totals.retries += 1;
-                    ev(self.writer.event(
-                        "retry",
-                        json!({"turn": turn, "attempt": attempt, "error": e.to_string(),
-                               "wait_ms": wait.as_millis() as u64,
-                               "failed_after_ms": sent.elapsed().as_millis() as u64}),
-                    ))?;
+                    ev(self.writer.event(Event::Retry {
+                        turn,
+                        attempt,
+                        error: e.to_string(),
+                        wait_ms: wait.as_millis() as u64,
+                        failed_after_ms: sent.elapsed().as_millis() as u64,
+                    }))?;
                     self.note(format!("retry {attempt} in {:.1} s: {e}", wait.as_secs_f64()));
                     tokio::time::sleep(wait).await;
                 }
@@ -394,10 +394,12 @@ impl Session {
             });
             *self.by_tool.entry(c.name.clone()).or_default() += 1;
             self.totals.tool_calls += 1;
-            self.writer.event(
-                "tool_call",
-                json!({"turn": turn, "id": c.id, "name": c.name, "arguments": c.arguments}),
-            )?;
+            self.writer.event(Event::ToolCall {
+                turn,
+                id: c.id.clone(),
+                name: c.name.clone(),
+                arguments: c.arguments.clone(),
+            })?;
             let (result, submitted) = match out {
                 Ok(o) => {
                     let mut hashes = Vec::new();
@@ -406,13 +408,17 @@ impl Session {
                         hashes.push(self.writer.image(&img.png)?);
                         images.push(ImageData::jpeg(img.jpeg));
                     }
-                    self.writer.event(
-                        "tool_result",
-                        json!({"turn": turn, "id": c.id, "name": c.name, "ok": true,
-                               "result": o.result, "images": hashes,
-                               "ms": took.as_secs_f64() * 1e3}),
-                    )?;
                     let content = serde_json::to_string(&o.result).unwrap_or_default();
+                    self.writer.event(Event::ToolResult {
+                        turn,
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                        ok: true,
+                        result: Some(o.result),
+                        images: Some(hashes),
+                        error: None,
+                        ms: took.as_secs_f64() * 1e3,
+                    })?;
                     (
                         ToolResult { call_id: c.id.clone(), content, images, is_error: false },
                         o.submitted,
@@ -420,11 +426,16 @@ impl Session {
                 }
                 Err(e) => {
                     let j = c.explain_echo(e.to_json());
-                    self.writer.event(
-                        "tool_result",
-                        json!({"turn": turn, "id": c.id, "name": c.name, "ok": false,
-                               "error": j, "ms": took.as_secs_f64() * 1e3}),
-                    )?;
+                    self.writer.event(Event::ToolResult {
+                        turn,
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                        ok: false,
+                        result: None,
+                        images: None,
+                        error: Some(j.clone()),
+                        ms: took.as_secs_f64() * 1e3,
+                    })?;
                     (
                         ToolResult {
                             call_id: c.id.clone(),
@@ -445,22 +456,20 @@ impl Session {
     /// prompt cannot be rendered; everything else ends in a report.
     pub async fn run(mut self) -> Result<RunReport, SessionError> {
         self.started = Instant::now();
-        self.writer.event(
-            "run_started",
-            json!({
-                "run_id": self.writer.run_id(),
-                "sol": self.sol.sol.id,
-                "model": self.cfg.model_name,
-                "provider": self.provider.kind().as_str(),
-                "model_id": self.provider.model(),
-                "prompt": self.prompt.manifest.name,
-                "prompt_hash": self.prompt.hash,
-                "checker_version": breadcrumb_tools::checker::CHECKER_VERSION,
-                "rule_set_version": breadcrumb_tools::checker::RULE_SET_VERSION,
-                "max_revisions": self.cfg.max_revisions,
-                "budgets": self.cfg.budgets,
-            }),
-        )?;
+        let started = Event::RunStarted {
+            run_id: self.writer.run_id().to_owned(),
+            sol: self.sol.sol.id.clone(),
+            model: self.cfg.model_name.clone(),
+            provider: self.provider.kind().as_str().to_owned(),
+            model_id: self.provider.model().to_owned(),
+            prompt: self.prompt.manifest.name.clone(),
+            prompt_hash: self.prompt.hash.clone(),
+            checker_version: breadcrumb_tools::checker::CHECKER_VERSION.to_owned(),
+            rule_set_version: breadcrumb_tools::checker::RULE_SET_VERSION.to_owned(),
+            max_revisions: self.cfg.max_revisions,
+            budgets: self.cfg.budgets,
+        };
+        self.writer.event(started)?;
         let mut history = vec![self.first_message()?];
         let mut submits = 0u32;
         let mut first_ok = false;
@@ -468,7 +477,7 @@ impl Session {
         let mut idle = 0u32;
         let (status, reason) = loop {
             if let Some(why) = self.cfg.budgets.exhausted(&self.totals, self.started) {
-                self.writer.event("budget_stop", json!({"reason": why}))?;
+                self.writer.event(Event::BudgetStop { reason: why.clone() })?;
                 break (RunStatus::Rejected, why);
             }
             let request = self.request(&history);
@@ -484,12 +493,14 @@ impl Session {
             });
             let cost = self.cfg.prices.cost_usd(&usage);
             self.totals.add(&usage, image_tokens, cost);
-            self.writer.event(
-                "response",
-                json!({"turn": turn, "response": response, "usage_reported": response.usage.is_some(),
-                       "image_tokens": image_tokens, "cost_usd": cost,
-                       "latency_ms": response.latency.as_secs_f64() * 1e3}),
-            )?;
+            self.writer.event(Event::Response {
+                turn,
+                response: response.clone(),
+                usage_reported: response.usage.is_some(),
+                image_tokens,
+                cost_usd: cost,
+                latency_ms: response.latency.as_secs_f64() * 1e3,
+            })?;
             self.note(format!("turn {turn}: {} tool call(s)", response.tool_calls.len()));
             history.push(Message::from_response(&response));
             if response.tool_calls.is_empty() {
@@ -513,7 +524,7 @@ impl Session {
                         check_route, call submit_route with it."
                         .to_owned(),
                 };
-                self.writer.event("corrective", json!({"turn": turn, "message": corrective}))?;
+                self.writer.event(Event::Corrective { turn, message: corrective.clone() })?;
                 history.push(Message::user_text(corrective));
                 continue;
             }
@@ -530,10 +541,12 @@ impl Session {
                         let verdict = self.toolbox.checker().check(self.toolbox.mission(), &points);
                         match verdict {
                             Ok(v) => {
-                                self.writer.event(
-                                    "verdict",
-                                    json!({"turn": turn, "submit": submits, "pass": v.pass, "verdict": v}),
-                                )?;
+                                self.writer.event(Event::Verdict {
+                                    turn,
+                                    submit: submits,
+                                    pass: v.pass,
+                                    verdict: Box::new(v.clone()),
+                                })?;
                                 let compact = CheckRouteResult::from_verdict(&v);
                                 result.content = json!({"submitted": true, "accepted": v.pass,
                                     "verdict": compact})
@@ -641,12 +654,14 @@ impl Session {
             elapsed_s: self.started.elapsed().as_secs_f64(),
         };
         let mut w = self.writer;
-        w.event(
-            "run_ended",
-            json!({"status": status.as_str(), "reason": reason, "totals": report.totals,
-                   "tool_calls_by_tool": report.tool_calls_by_tool, "submits": submits,
-                   "elapsed_s": report.elapsed_s}),
-        )?;
+        w.event(Event::RunEnded {
+            status,
+            reason: reason.to_owned(),
+            totals: report.totals,
+            tool_calls_by_tool: report.tool_calls_by_tool.clone(),
+            submits,
+            elapsed_s: report.elapsed_s,
+        })?;
         w.set_status(status.as_str(), Some(reason))?;
         Ok(report)
     }

@@ -18,7 +18,7 @@ use breadcrumb_agent::replay::ReplayProvider;
 use breadcrumb_agent::session::{
     Budgets, RetryPolicy, RunReport, RunStatus, Session, SessionConfig,
 };
-use breadcrumb_agent::transcript::{read_transcript, RunWriter};
+use breadcrumb_agent::transcript::{read_events, Event, Record, RunWriter};
 use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannerOptions};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
 use serde_json::{json, Value};
@@ -143,9 +143,10 @@ fn run(
     rt.block_on(session.run()).expect("run")
 }
 
-fn events(dir: &Path) -> Vec<Value> {
-    let (events, torn) = read_transcript(&dir.join("transcript.jsonl")).unwrap();
+fn events(dir: &Path) -> Vec<Record> {
+    let (events, torn) = read_events(&dir.join("transcript.jsonl")).unwrap();
     assert!(torn.is_none());
+    assert!(events.iter().all(|r| !r.event.is_other()), "every event the loop writes is known");
     events
 }
 
@@ -183,7 +184,7 @@ fn a_rejected_route_is_revised_and_the_fix_accepted() {
     assert!(matches!(seen[0].messages[0].content.last(), Some(Content::Image(_))));
     // Transcript and dossier.
     let ev = events(&r.dir);
-    let kinds: Vec<&str> = ev.iter().filter_map(|e| e["event"].as_str()).collect();
+    let kinds: Vec<&str> = ev.iter().map(|r| r.event.name()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "verdict").count(), 2);
     assert_eq!(kinds.first(), Some(&"run_started"));
     assert_eq!(kinds.last(), Some(&"run_ended"));
@@ -216,12 +217,17 @@ fn malformed_arguments_and_text_answers_get_corrections_not_crashes() {
     let r = run(&s, model.clone(), config(), tmp.path(), "malformed");
     assert_eq!(r.status, RunStatus::Accepted, "{}", r.reason);
     let ev = events(&r.dir);
-    let errors: Vec<&Value> =
-        ev.iter().filter(|e| e["event"] == "tool_result" && e["ok"] == false).collect();
+    let errors: Vec<&Value> = ev
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::ToolResult { ok: false, error, .. } => error.as_ref(),
+            _ => None,
+        })
+        .collect();
     assert_eq!(errors.len(), 3);
-    assert_eq!(errors[0]["error"]["error"], "invalid_arguments");
-    assert_eq!(errors[1]["error"]["error"], "unknown_tool");
-    assert_eq!(ev.iter().filter(|e| e["event"] == "corrective").count(), 2);
+    assert_eq!(errors[0]["error"], "invalid_arguments");
+    assert_eq!(errors[1]["error"], "unknown_tool");
+    assert_eq!(ev.iter().filter(|r| matches!(r.event, Event::Corrective { .. })).count(), 2);
     let seen = model.seen.lock().unwrap();
     assert!(serde_json::to_string(&seen[3].messages).unwrap().contains("refusal"));
 }
@@ -277,8 +283,10 @@ fn transient_failures_are_retried_and_fatal_ones_end_the_run() {
     let ev = events(&r.dir);
     let waits: Vec<u64> = ev
         .iter()
-        .filter(|e| e["event"] == "retry")
-        .map(|e| e["wait_ms"].as_u64().unwrap())
+        .filter_map(|r| match r.event {
+            Event::Retry { wait_ms, .. } => Some(wait_ms),
+            _ => None,
+        })
         .collect();
     assert!(waits[0] >= 30, "Retry-After honoured: {waits:?}");
     let model = Scripted::new(vec![Step::Fail(http(401, None))]);

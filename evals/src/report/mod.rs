@@ -37,6 +37,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use breadcrumb_agent::transcript::{Event, Record};
 use breadcrumb_tools::checker::{Plan, Pt, Verdict};
 use breadcrumb_tools::terrain::Bundle;
 use breadcrumb_tools::tiles::{corridor_overview, render_image, Overlays};
@@ -104,14 +105,14 @@ struct AttemptFiles {
     route: Option<Vec<Pt>>,
     /// Its verdict (`verdict.json`).
     verdict: Option<Verdict>,
-    events: Vec<serde_json::Value>,
+    events: Vec<Record>,
     problems: Vec<String>,
 }
 
 fn load_attempt((index, stored): (usize, StoredAttempt)) -> AttemptFiles {
     let dir = stored.transcript.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut problems = Vec::new();
-    let events = match breadcrumb_agent::transcript::read_transcript(&stored.transcript) {
+    let events = match breadcrumb_agent::transcript::read_events(&stored.transcript) {
         Ok((events, torn)) => {
             if let Some(t) = torn {
                 problems.push(format!("{}: torn line skipped ({t})", stored.transcript.display()));
@@ -511,8 +512,10 @@ pub fn render(store: &Store, run_id: &str) -> Result<(String, ReportStats), Repo
                 a.events
                     .iter()
                     .rev()
-                    .find(|e| e["event"] == "run_ended")
-                    .and_then(|e| e["reason"].as_str())
+                    .find_map(|r| match &r.event {
+                        Event::RunEnded { reason, .. } => Some(reason.as_str()),
+                        _ => None,
+                    })
                     .unwrap_or("accepted")
                     .to_owned()
             }),
@@ -657,7 +660,11 @@ mod tests {
             let events = [
                 json!({"event": "run_started", "seq": 0, "t_ms": 0, "model": "m"}),
                 json!({"event": "response", "seq": 1, "t_ms": 3, "turn": 1,
-                       "response": {"text": hostile, "tool_calls": [], "usage": {}}}),
+                       "response": {"text": hostile, "tool_calls": [], "usage": null,
+                                    "stop_reason": "end_turn", "model": null,
+                                    "latency": {"secs": 0, "nanos": 0}},
+                       "usage_reported": false, "image_tokens": 0, "cost_usd": 0.0,
+                       "latency_ms": 0.0}),
             ];
             let lines: Vec<String> = events.iter().map(ToString::to_string).collect();
             std::fs::write(dir.join("transcript.jsonl"), lines.join("\n") + "\n").unwrap();

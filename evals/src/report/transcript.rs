@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use breadcrumb_agent::transcript::{Event, Record};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -64,8 +65,14 @@ fn pretty(v: &Value) -> String {
     cut(serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
-fn num(v: &Value, digits: usize) -> String {
-    v.as_f64().map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
+/// `x` with `digits` decimals, "-" when it is not a number (a non-finite value is written as
+/// `null` and read back as NaN).
+fn num(x: f64, digits: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.digits$}")
+    } else {
+        "-".into()
+    }
 }
 
 /// The image hashes of one content item of a normalised request (`image` or `tool_result`).
@@ -82,209 +89,193 @@ fn content_images(c: &Value) -> Vec<String> {
     }
 }
 
+/// The request's user content added since the previous request (texts not shown already, and
+/// image hashes), and how many messages it holds.
+struct NewContent {
+    texts: Vec<String>,
+    hashes: Vec<String>,
+    messages: usize,
+}
+
+fn new_content(req: &Value, seen: usize, shown_texts: &HashSet<String>) -> NewContent {
+    let msgs = req["messages"].as_array().map_or(&[][..], Vec::as_slice);
+    let new = msgs.get(seen.min(msgs.len())..).unwrap_or(&[]);
+    let mut texts = Vec::new();
+    let mut hashes = Vec::new();
+    for m in new.iter().filter(|m| m["role"] == "user") {
+        for c in m["content"].as_array().map_or(&[][..], Vec::as_slice) {
+            hashes.extend(content_images(c));
+            if c["type"] == "text" {
+                let t = s(&c["text"]);
+                if !shown_texts.contains(&t) {
+                    texts.push(t);
+                }
+            }
+        }
+    }
+    NewContent { texts, hashes, messages: msgs.len() }
+}
+
+/// One violation of a verdict, on one line.
+fn violation_line(x: &breadcrumb_tools::checker::Violation) -> String {
+    format!(
+        "{} (segment {}) at ({}, {}): {}",
+        x.rule,
+        x.segment.map_or_else(String::new, |s| s.to_string()),
+        num(x.x, 2),
+        num(x.y, 2),
+        x.message
+    )
+}
+
 /// Builds the steps of one transcript; images go to `bank` (read from `dir/images/`).
 #[must_use]
-pub fn steps(events: &[Value], dir: &Path, bank: &mut ImageBank) -> Vec<Step> {
+pub fn steps(events: &[Record], dir: &Path, bank: &mut ImageBank) -> Vec<Step> {
     let mut out = Vec::new();
     let mut messages_seen = 0usize;
     let mut shown_images: HashSet<String> = HashSet::new();
     let mut shown_texts: HashSet<String> = HashSet::new();
-    let mut add_images = |hashes: &mut dyn Iterator<Item = String>, bank: &mut ImageBank| {
+    let mut add_images = |hashes: &[String], bank: &mut ImageBank| {
         let mut keys = Vec::new();
         for h in hashes {
             if shown_images.insert(h.clone()) {
-                keys.extend(bank.transcript_image(dir, &h));
+                keys.extend(bank.transcript_image(dir, h));
             }
         }
         keys
     };
-    for e in events {
-        let kind = e.get("event").and_then(Value::as_str).unwrap_or("");
-        let at = e
-            .get("t_ms")
-            .and_then(Value::as_f64)
-            .map_or_else(String::new, |ms| format!("+{:.2} s", ms / 1e3));
-        let turn = e.get("turn").and_then(Value::as_u64);
+    for r in events {
+        let at = format!("+{:.2} s", r.t_ms as f64 / 1e3);
         let mut step = Step { at, ..Step::default() };
-        match kind {
-            "run_started" => {
+        match &r.event {
+            Event::RunStarted {
+                model,
+                provider,
+                model_id,
+                prompt,
+                sol,
+                max_revisions,
+                budgets,
+                checker_version,
+                rule_set_version,
+                ..
+            } => {
                 step.kind = "start";
                 step.label = format!(
-                    "started: model {} ({} {}), prompt {}, sol {}",
-                    s(&e["model"]),
-                    s(&e["provider"]),
-                    s(&e["model_id"]),
-                    s(&e["prompt"]),
-                    s(&e["sol"])
+                    "started: model {model} ({provider} {model_id}), prompt {prompt}, sol {sol}"
                 );
                 step.items = vec![
-                    format!("max revisions {}", s(&e["max_revisions"])),
-                    format!("budgets {}", s(&e["budgets"])),
-                    format!(
-                        "checker {} (rules v{})",
-                        s(&e["checker_version"]),
-                        s(&e["rule_set_version"])
-                    ),
+                    format!("max revisions {max_revisions}"),
+                    // As a JSON value: keys sorted, as the transcript line has them.
+                    format!("budgets {}", s(&serde_json::to_value(budgets).unwrap_or_default())),
+                    format!("checker {checker_version} (rules v{rule_set_version})"),
                 ];
             }
-            "overview" => {
+            Event::Overview { args, images } => {
                 step.kind = "prompt";
                 step.label = "corridor overview tile".into();
-                step.code = Some(s(&e["args"]));
-                let hashes = e["images"]
-                    .as_array()
-                    .map(|a| a.iter().map(s).collect::<Vec<_>>())
-                    .unwrap_or_default();
-                step.images = add_images(&mut hashes.into_iter(), bank);
+                step.code = Some(s(args));
+                step.images = add_images(images, bank);
             }
-            "request" => {
-                let req = &e["request"];
-                let msgs = req["messages"].as_array().map_or(&[][..], Vec::as_slice);
-                let new = msgs.get(messages_seen.min(msgs.len())..).unwrap_or(&[]);
+            Event::Request { turn, request, .. } => {
                 let first = messages_seen == 0;
-                messages_seen = msgs.len();
-                let mut texts = Vec::new();
-                let mut hashes = Vec::new();
-                for m in new.iter().filter(|m| m["role"] == "user") {
-                    for c in m["content"].as_array().map_or(&[][..], Vec::as_slice) {
-                        hashes.extend(content_images(c));
-                        if c["type"] == "text" {
-                            let t = s(&c["text"]);
-                            if !shown_texts.contains(&t) {
-                                texts.push(t);
-                            }
-                        }
-                    }
-                }
+                let new = new_content(request, messages_seen, &shown_texts);
+                messages_seen = new.messages;
+                let n = new.messages;
                 step.kind = if first { "prompt" } else { "request" };
-                step.label = format!(
-                    "request, turn {} ({} message{})",
-                    turn.unwrap_or(0),
-                    msgs.len(),
-                    if msgs.len() == 1 { "" } else { "s" }
-                );
+                step.label =
+                    format!("request, turn {turn} ({n} message{})", if n == 1 { "" } else { "s" });
                 if first {
-                    step.folded = req.get("system").map(s).map(cut);
+                    step.folded = request.get("system").map(s).map(cut);
                 }
-                if !texts.is_empty() {
-                    step.text = Some(cut(texts.join("\n\n")));
+                if !new.texts.is_empty() {
+                    step.text = Some(cut(new.texts.join("\n\n")));
                 }
-                step.images = add_images(&mut hashes.into_iter(), bank);
+                step.images = add_images(&new.hashes, bank);
             }
-            "response" => {
-                let r = &e["response"];
-                let u = &r["usage"];
+            Event::Response { turn, response, image_tokens, cost_usd, latency_ms, .. } => {
+                let calls = response.tool_calls.len();
+                // Blank, not 0, when the server reported no usage.
+                let tokens = |f: fn(&breadcrumb_agent::provider::Usage) -> u64| {
+                    response.usage.as_ref().map_or_else(String::new, |u| f(u).to_string())
+                };
                 step.kind = "model";
                 step.label = format!(
-                    "model, turn {}: {} tool call{}, stop {}",
-                    turn.unwrap_or(0),
-                    r["tool_calls"].as_array().map_or(0, Vec::len),
-                    if r["tool_calls"].as_array().map_or(0, Vec::len) == 1 { "" } else { "s" },
-                    s(&r["stop_reason"])
+                    "model, turn {turn}: {calls} tool call{}, stop {}",
+                    if calls == 1 { "" } else { "s" },
+                    s(&serde_json::to_value(&response.stop_reason).unwrap_or_default())
                 );
-                let text = s(&r["text"]);
-                if !text.trim().is_empty() {
-                    step.text = Some(cut(text));
+                if !response.text.trim().is_empty() {
+                    step.text = Some(cut(response.text.clone()));
                 }
                 step.items = vec![format!(
-                    "tokens in {} / out {} / image {}, ${}, {} ms",
-                    s(&u["input_tokens"]),
-                    s(&u["output_tokens"]),
-                    s(&e["image_tokens"]),
-                    num(&e["cost_usd"], 4),
-                    num(&e["latency_ms"], 0)
+                    "tokens in {} / out {} / image {image_tokens}, ${}, {} ms",
+                    tokens(|u| u.input_tokens),
+                    tokens(|u| u.output_tokens),
+                    num(*cost_usd, 4),
+                    num(*latency_ms, 0)
                 )];
             }
-            "tool_call" => {
+            Event::ToolCall { name, id, arguments, .. } => {
                 step.kind = "call";
-                step.label = format!("call {} ({})", s(&e["name"]), s(&e["id"]));
-                step.code = Some(pretty(&e["arguments"]));
+                step.label = format!("call {name} ({id})");
+                step.code = Some(pretty(arguments));
             }
-            "tool_result" => {
-                let ok = e["ok"].as_bool().unwrap_or(false);
-                step.kind = if ok { "result" } else { "error" };
+            Event::ToolResult { name, id, ok, result, images, error, ms, .. } => {
+                step.kind = if *ok { "result" } else { "error" };
                 step.label = format!(
-                    "{} {} ({}), {} ms",
-                    if ok { "result of" } else { "error from" },
-                    s(&e["name"]),
-                    s(&e["id"]),
-                    num(&e["ms"], 1)
+                    "{} {name} ({id}), {} ms",
+                    if *ok { "result of" } else { "error from" },
+                    num(*ms, 1)
                 );
-                step.code = Some(pretty(if ok { &e["result"] } else { &e["error"] }));
-                let hashes = e["images"]
-                    .as_array()
-                    .map(|a| a.iter().map(s).collect::<Vec<_>>())
-                    .unwrap_or_default();
-                step.images = add_images(&mut hashes.into_iter(), bank);
+                let shown = if *ok { result } else { error };
+                step.code = Some(pretty(shown.as_ref().unwrap_or(&Value::Null)));
+                step.images = add_images(images.as_deref().unwrap_or_default(), bank);
             }
-            "verdict" => {
-                let v = &e["verdict"];
-                let pass = e["pass"].as_bool().unwrap_or(false);
-                step.kind = if pass { "verdict-pass" } else { "verdict-fail" };
+            Event::Verdict { submit, pass, verdict, .. } => {
+                step.kind = if *pass { "verdict-pass" } else { "verdict-fail" };
                 step.label = format!(
-                    "checker verdict on submission {}: {} ({} m of {} m budget)",
-                    s(&e["submit"]),
-                    if pass { "PASS" } else { "FAIL" },
-                    num(&v["summary"]["length_m"], 1),
-                    num(&v["summary"]["drive_budget_m"], 0)
+                    "checker verdict on submission {submit}: {} ({} m of {} m budget)",
+                    if *pass { "PASS" } else { "FAIL" },
+                    num(verdict.summary.length_m, 1),
+                    num(verdict.summary.drive_budget_m, 0)
                 );
-                step.items = v["violations"]
-                    .as_array()
-                    .map(|vs| {
-                        vs.iter()
-                            .map(|x| {
-                                format!(
-                                    "{} (segment {}) at ({}, {}): {}",
-                                    s(&x["rule"]),
-                                    s(&x["segment"]),
-                                    num(&x["x"], 2),
-                                    num(&x["y"], 2),
-                                    s(&x["message"])
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                step.items = verdict.violations.iter().map(violation_line).collect();
             }
-            "corrective" => {
-                let m = s(&e["message"]);
-                shown_texts.insert(m.clone());
+            Event::Corrective { message, .. } => {
+                shown_texts.insert(message.clone());
                 step.kind = "note";
                 step.label = "corrective message to the model".into();
-                step.text = Some(m);
+                step.text = Some(message.clone());
             }
-            "budget_stop" | "provider_error" | "retry" => {
+            Event::BudgetStop { reason: text }
+            | Event::ProviderError { error: text, .. }
+            | Event::Retry { error: text, .. } => {
                 step.kind = "note";
-                step.label = kind.replace('_', " ");
-                step.text =
-                    Some(s(e.get("reason").or_else(|| e.get("error")).unwrap_or(&Value::Null)));
+                step.label = r.event.name().replace('_', " ");
+                step.text = Some(text.clone());
             }
-            "run_ended" => {
-                let t = &e["totals"];
+            Event::RunEnded { status, reason, totals: t, submits, elapsed_s, .. } => {
                 step.kind = "end";
-                step.label =
-                    format!("ended: {} after {} s", s(&e["status"]), num(&e["elapsed_s"], 2));
-                step.text = Some(s(&e["reason"]));
+                step.label = format!("ended: {} after {} s", status.as_str(), num(*elapsed_s, 2));
+                step.text = Some(reason.clone());
                 step.items = vec![format!(
-                    "{} turn(s), {} tool call(s), {} submission(s), tokens in {} / out {}, ${}",
-                    s(&t["turns"]),
-                    s(&t["tool_calls"]),
-                    s(&e["submits"]),
-                    s(&t["input_tokens"]),
-                    s(&t["output_tokens"]),
-                    num(&t["cost_usd"], 4)
+                    "{} turn(s), {} tool call(s), {submits} submission(s), tokens in {} / out {}, \
+                     ${}",
+                    t.turns,
+                    t.tool_calls,
+                    t.input_tokens,
+                    t.output_tokens,
+                    num(t.cost_usd, 4)
                 )];
             }
-            _ => {
-                let mut rest = e.clone();
-                if let Some(o) = rest.as_object_mut() {
-                    for k in ["event", "seq", "t_ms"] {
-                        o.remove(k);
-                    }
-                }
+            Event::Other(fields) => {
+                let mut rest = fields.clone();
+                rest.remove("event");
+                let kind = r.event.name();
                 step.kind = "other";
                 step.label = if kind.is_empty() { "event".into() } else { kind.to_owned() };
-                step.code = Some(pretty(&rest));
+                step.code = Some(pretty(&Value::Object(rest)));
             }
         }
         out.push(step);
@@ -304,17 +295,27 @@ mod tests {
         let task = json!({"role": "user", "content": [
             {"type": "text", "text": "Plan the drive <b>now</b>"},
             {"type": "image", "image": {"sha256": img}}]});
+        let budgets = json!({"max_turns": 30, "max_tokens": null, "max_cost_usd": null,
+            "deadline": null});
         let events = vec![
-            json!({"event": "run_started", "seq": 0, "t_ms": 0, "model": "m", "sol": "s"}),
+            json!({"event": "run_started", "seq": 0, "t_ms": 0, "model": "m", "sol": "s",
+                   "run_id": "r", "provider": "openai", "model_id": "m1", "prompt": "v1",
+                   "prompt_hash": "sha256:p", "checker_version": "1", "rule_set_version": "1",
+                   "max_revisions": 3, "budgets": budgets}),
             json!({"event": "overview", "seq": 1, "t_ms": 5, "images": [img], "args": {"size_m": 100}}),
-            json!({"event": "request", "turn": 1, "request": {"system": "be safe", "messages": [task]}}),
+            json!({"event": "request", "turn": 1, "request_hash": "sha256:1",
+                   "request": {"system": "be safe", "messages": [task]}}),
             json!({"event": "response", "turn": 1, "response": {"text": "<script>alert(1)</script>",
-                   "tool_calls": [{"name": "view_tile"}], "stop_reason": "tool_use", "usage": {}}}),
+                   "tool_calls": [{"id": "c1", "name": "view_tile", "arguments": {}}],
+                   "stop_reason": "tool_use", "usage": null, "latency": {"secs": 0, "nanos": 0},
+                   "model": null},
+                   "usage_reported": false, "image_tokens": 0, "cost_usd": 0.0, "latency_ms": 1.0}),
             json!({"event": "tool_call", "turn": 1, "name": "view_tile", "id": "c1", "arguments": {"size_m": 50}}),
             json!({"event": "tool_result", "turn": 1, "name": "view_tile", "id": "c1", "ok": true,
-                   "result": {"layer": "slope"}, "images": [tile, "../../etc/passwd"]}),
+                   "result": {"layer": "slope"}, "images": [tile, "../../etc/passwd"], "ms": 2.0}),
             json!({"event": "corrective", "turn": 1, "message": "call a tool"}),
-            json!({"event": "request", "turn": 2, "request": {"system": "be safe", "messages": [task,
+            json!({"event": "request", "turn": 2, "request_hash": "sha256:2",
+                   "request": {"system": "be safe", "messages": [task,
                 {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
                 {"role": "user", "content": [
                     {"type": "tool_result", "call_id": "c1", "content": "{}", "images": [{"sha256": tile}]},
@@ -322,6 +323,11 @@ mod tests {
                     {"type": "text", "text": "The checker rejected the route: fix it."}]}]}}),
             json!({"event": "mystery", "seq": 9, "t_ms": 10, "payload": 1}),
         ];
+        let events: Vec<Record> =
+            events.into_iter().map(|e| serde_json::from_value(e).unwrap()).collect();
+        // Every event but the last is one of the known ones.
+        let other: Vec<bool> = events.iter().map(|r| r.event.is_other()).collect();
+        assert_eq!(other, [false, false, false, false, false, false, false, false, true]);
         let mut bank = ImageBank::new();
         let st = steps(&events, Path::new("/x"), &mut bank);
         let kinds: Vec<&str> = st.iter().map(|s| s.kind).collect();

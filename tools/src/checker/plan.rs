@@ -20,6 +20,7 @@
 //! assert!(err.to_string().starts_with("bad.json: line 1, column 24:"), "{err}");
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -53,12 +54,24 @@ pub struct Provenance {
     /// Sol identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sol: Option<String>,
-    /// Content hash of the terrain bundle.
+    /// `sha256:<hex>` of the sol's content (the run dossier defines it precisely), so a plan
+    /// names the problem it solves even when the sol file is reformatted or moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sol_hash: Option<String>,
+    /// `sha256:<hex>` of the terrain bundle: SHA-256 of its `sha256sum` manifest (one
+    /// `<hex>  <relative path>` line per file, sorted by path), made from `bundle_files`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle_hash: Option<String>,
+    /// The bundle's files by relative path (`/`-separated) with the `sha256:<hex>` of each:
+    /// what `bundle_hash` is made of, so a changed bundle names the file that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_files: Option<BTreeMap<String, String>>,
     /// Rover profile name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rover: Option<String>,
+    /// `sha256:<hex>` of the rover profile file's bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rover_hash: Option<String>,
     /// Model that proposed the plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,

@@ -1,17 +1,23 @@
 //! Run directories and transcripts: `runs/<run-id>/transcript.jsonl`, written as the run goes.
 //!
 //! One JSON object per line, flushed after every event, so a crash or Ctrl-C leaves a readable
-//! transcript up to the last event. Images are stored once each under `images/<sha256>.png` and
+//! transcript up to the last event. Each line is a [`Record`] of one typed [`Event`]
+//! ([`event`] says how the JSON looks and how events are added). Images are stored once each under `images/<sha256>.png` and
 //! referenced by hash. `status.json` says `running` from the first event and is rewritten only
 //! when the run ends cleanly, so a run that died is visibly incomplete. Nothing here ever sees an
 //! API key: events carry what the loop sent and received, never HTTP headers.
+
+pub mod event;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use self::event::{Event, Record};
 
 /// Why a transcript could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -91,22 +97,13 @@ impl RunWriter {
         &self.run_id
     }
 
-    /// Appends one event (`{"seq", "t_ms", "event": kind, ...fields}`) and flushes it to disk.
-    pub fn event(&mut self, kind: &str, fields: serde_json::Value) -> Result<(), TranscriptError> {
-        let mut obj = serde_json::Map::new();
-        obj.insert("seq".into(), self.seq.into());
-        obj.insert("t_ms".into(), (self.started.elapsed().as_millis() as u64).into());
-        obj.insert("event".into(), kind.into());
-        match fields {
-            serde_json::Value::Object(m) => obj.extend(m),
-            serde_json::Value::Null => {}
-            other => {
-                obj.insert("data".into(), other);
-            }
-        }
+    /// Appends one event (`{"seq", "t_ms", "event": name, ...fields}`) and flushes it to disk.
+    pub fn event(&mut self, event: Event) -> Result<(), TranscriptError> {
+        let record =
+            Record { seq: self.seq, t_ms: self.started.elapsed().as_millis() as u64, event };
         self.seq += 1;
         let path = self.dir.join("transcript.jsonl");
-        let line = serde_json::to_string(&obj).unwrap_or_else(|_| "{}".into());
+        let line = record.to_line();
         writeln!(self.file, "{line}").map_err(io_err(&path))?;
         self.file.flush().map_err(io_err(&path))
     }
@@ -152,10 +149,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TranscriptError> {
 }
 
 /// Reads a transcript back: every complete line as JSON (a torn last line from a crash is
-/// skipped and reported in the second value).
+/// skipped and reported in the second value). For the events typed, see [`read_events`].
 pub fn read_transcript(
     path: &Path,
 ) -> Result<(Vec<serde_json::Value>, Option<String>), TranscriptError> {
+    read_lines(path)
+}
+
+/// Reads a transcript back as typed records (events this version does not know become
+/// [`Event::Other`]); a torn last line from a crash is skipped and reported in the second
+/// value.
+pub fn read_events(path: &Path) -> Result<(Vec<Record>, Option<String>), TranscriptError> {
+    read_lines(path)
+}
+
+fn read_lines<T: DeserializeOwned>(
+    path: &Path,
+) -> Result<(Vec<T>, Option<String>), TranscriptError> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     let mut events = Vec::new();
     let mut torn = None;
@@ -174,12 +184,15 @@ pub fn read_transcript(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn events_are_flushed_lines_and_images_are_stored_once() {
         let tmp = tempfile::tempdir().unwrap();
         let mut w = RunWriter::create(tmp.path(), "r1").unwrap();
-        w.event("request", serde_json::json!({"turn": 1})).unwrap();
+        let request =
+            Event::Request { turn: 1, request_hash: "sha256:0".into(), request: json!({}) };
+        w.event(request.clone()).unwrap();
         let h1 = w.image(b"png-bytes").unwrap();
         let h2 = w.image(b"png-bytes").unwrap();
         assert_eq!(h1, h2);
@@ -189,6 +202,8 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0]["event"], "request");
         assert_eq!(events[0]["turn"], 1);
+        let (records, _) = read_events(&w.dir().join("transcript.jsonl")).unwrap();
+        assert_eq!((records[0].seq, &records[0].event), (0, &request));
         assert!(torn.is_none());
         let status: RunStatus =
             serde_json::from_str(&std::fs::read_to_string(w.dir().join("status.json")).unwrap())
@@ -204,6 +219,11 @@ mod tests {
         std::fs::write(&p, "{\"event\":\"a\"}\n{\"event\":\"b\"\n").unwrap();
         let (events, torn) = read_transcript(&p).unwrap();
         assert_eq!(events.len(), 1);
+        assert!(torn.unwrap().contains("line 2"));
+        // Typed, the unknown event `a` still loads, as an event of its own.
+        let (records, torn) = read_events(&p).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!((records[0].event.name(), records[0].event.is_other()), ("a", true));
         assert!(torn.unwrap().contains("line 2"));
     }
 }
