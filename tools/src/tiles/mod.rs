@@ -276,10 +276,11 @@ pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// JPEG quality of the images models are sent. A 1024 px tile is a few hundred kB at this
+/// JPEG quality of the images models are sent. A 1024 px Gale tile is 125-180 kB at this
 /// quality instead of 1-2.6 MB of PNG, and the grid labels, scale bar and waypoint numbers
 /// stay sharp enough to read (checked by eye on ortho, slope and hazard tiles; the test
-/// `model_jpeg_keeps_the_labels` measures the error around the labels).
+/// `model_jpeg_is_a_fraction_of_the_png_and_keeps_the_labels` measures the grid labels' text
+/// pixels and the error around them: 3.7-3.9 levels at q85, 13.8 at q25).
 pub const MODEL_JPEG_QUALITY: u8 = 85;
 
 /// Encodes an RGB image as baseline JPEG at `quality` (1-100); deterministic, like the PNG.
