@@ -1,5 +1,7 @@
 //! The `breadcrumb` command line: parse, dispatch to `cli::<command>`, map the outcome to an
 //! exit code (0 success, 1 a negative answer such as a failed check, 2 an error).
+// Output goes through `out!`/`outln!`, which do not panic when stdout's reader has gone.
+#![deny(clippy::print_stdout)]
 
 mod cli;
 
@@ -15,6 +17,8 @@ fn main() -> ExitCode {
     breadcrumb_tools::import::gdal_messages_to_tracing();
     match cli::run(args) {
         Ok(status) => status.into(),
+        // `| head`: the reader took what it wanted; nothing is wrong.
+        Err(err) if cli::out::reader_gone(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line (causes joined by `: `) so that scripts and people both read it.
             eprintln!("error: {}", format!("{err:#}").replace('\n', " "));

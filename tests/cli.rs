@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod support;
-use support::{breadcrumb, stderr, stdout};
+use support::{breadcrumb, breadcrumb_into_closed_pipe, stderr, stdout};
 
 /// Asserts the command failed with exit 2 and exactly one line on stderr mentioning `needle`.
 fn assert_one_line_error(o: &Output, needle: &str) {
@@ -182,4 +182,33 @@ fn check_a_plan_against_a_sol_and_name_bad_plans() {
     assert_one_line_error(&o, "line 2, column 17");
     let o = breadcrumb(&["check", "--sol", &sol]);
     assert_one_line_error(&o, "--sol SOL.toml PLAN.json");
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    // `breadcrumb tools schema | head -1`: the reader goes away and the next write fails with
+    // a broken pipe, which must be neither a panic, nor an error message, nor a failure.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"waypoints": [{"x": -130, "y": 1090664}, {"x": 110, "y": 1090634}]}"#,
+    )
+    .unwrap();
+    let plan = plan.to_string_lossy().into_owned();
+    let commands: [&[&str]; 5] = [
+        &["tools", "schema"],
+        &["models"],
+        &["site", "info", "fixtures/sites/plains"],
+        &["site", "info", "--json", "fixtures/sites/plains"],
+        // A failed check (exit 1 when read) prints its table to no one.
+        &["check", "--sol", "fixtures/sols/plains-02-keepout.toml", &plan],
+    ];
+    for args in commands {
+        let o = breadcrumb_into_closed_pipe(args);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert_eq!(err, "", "{args:?} said something on stderr");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: exit status");
+    }
 }

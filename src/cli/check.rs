@@ -76,9 +76,9 @@ fn check_plan(sol_path: &Path, plan_path: &Path, json: bool) -> anyhow::Result<E
     let verdict = check_sol(&sol, &plan)
         .with_context(|| format!("checking {} against sol {}", plan_path.display(), sol.sol.id))?;
     if json {
-        print!("{}", verdict.to_json());
+        out!("{}", verdict.to_json())?;
     } else {
-        print!("{}", table(&verdict));
+        out!("{}", table(&verdict))?;
     }
     Ok(status(verdict.pass))
 }
@@ -163,11 +163,11 @@ fn check_routes(
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        outln!("{}", serde_json::to_string_pretty(&items)?)?;
         return Ok(status(all_pass));
     }
     let passed = verdicts.iter().filter(|v| v.pass).count();
-    println!(
+    outln!(
         "{}: {} routes over {} with rover {} (rule set {}, checker {})",
         routes_path.display(),
         routes.len(),
@@ -175,18 +175,24 @@ fn check_routes(
         profile.name,
         breadcrumb_tools::checker::RULE_SET_VERSION,
         breadcrumb_tools::checker::CHECKER_VERSION,
-    );
+    )?;
     if skipped > 0 {
-        println!("({skipped} features that are not LineStrings skipped)");
+        outln!("({skipped} features that are not LineStrings skipped)")?;
     }
-    println!();
-    println!(
+    outln!()?;
+    outln!(
         "  {:>4}  {:<16} {:>9} {:>5} {:>9} {:>9} {:>10}  result",
-        "#", "route", "length", "wpts", "tilt", "step", "belly"
-    );
+        "#",
+        "route",
+        "length",
+        "wpts",
+        "tilt",
+        "step",
+        "belly"
+    )?;
     for (r, v) in routes.iter().zip(&verdicts) {
         let s = &v.summary;
-        println!(
+        outln!(
             "  {:>4}  {:<16} {:>7.1} m {:>5} {:>9} {:>9} {:>10}  {}",
             r.index,
             truncate(&r.label(), 16),
@@ -200,14 +206,14 @@ fn check_routes(
             } else {
                 format!("FAIL {}", v.failed_rules().join(", "))
             }
-        );
+        )?;
     }
-    println!();
-    println!("{passed} of {} pass", verdicts.len());
+    outln!()?;
+    outln!("{passed} of {} pass", verdicts.len())?;
     for (r, v) in routes.iter().zip(&verdicts).filter(|(_, v)| !v.pass) {
-        println!();
-        println!("{} (feature {}):", r.label(), r.index);
-        print!("{}", violation_lines(v));
+        outln!()?;
+        outln!("{} (feature {}):", r.label(), r.index)?;
+        out!("{}", violation_lines(v))?;
     }
     Ok(status(all_pass))
 }

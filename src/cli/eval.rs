@@ -153,7 +153,7 @@ fn run_matrix(a: &RunArgs) -> anyhow::Result<ExitStatus> {
         runtime.block_on(runner::run_with(store, &cfg, &matrix, &id, options, on_event))?
     };
     progress.finish();
-    print!("{}", report(&outcome, &a.db));
+    out!("{}", report(&outcome, &a.db))?;
     Ok(if outcome.failed == 0 { ExitStatus::Success } else { ExitStatus::Error })
 }
 
@@ -332,17 +332,17 @@ fn report(o: &RunOutcome, db: &std::path::Path) -> String {
 
 fn list(a: &ListArgs) -> anyhow::Result<ExitStatus> {
     if !a.db.exists() {
-        println!("no runs yet ({} does not exist)", a.db.display());
+        outln!("no runs yet ({} does not exist)", a.db.display())?;
         return Ok(ExitStatus::Success);
     }
     let store = Store::open(&a.db)?;
     let runs = store.list()?;
     if runs.is_empty() {
-        println!("no runs in {}", a.db.display());
+        outln!("no runs in {}", a.db.display())?;
     }
     for r in runs {
         let state = if r.run.finished_at.is_some() { "done" } else { "incomplete" };
-        println!(
+        outln!(
             "{}  {}  suite {}  models {}  prompts {}  x{}  {}/{} attempts, {} accepted  {state}",
             r.run.id,
             r.run.started_at,
@@ -353,7 +353,7 @@ fn list(a: &ListArgs) -> anyhow::Result<ExitStatus> {
             r.done,
             r.run.planned,
             r.accepted
-        );
+        )?;
     }
     Ok(ExitStatus::Success)
 }

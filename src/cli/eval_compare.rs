@@ -65,9 +65,9 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitStatus> {
     let (side_a, side_b) = (Side::load(&store, &a.a)?, Side::load(&store, &a.b)?);
     let c = compare(&side_a, &side_b, &rules, &CompareOptions::default())?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        outln!("{}", serde_json::to_string_pretty(&c)?)?;
     } else {
-        print!("{}", render(&c));
+        out!("{}", render(&c))?;
     }
     Ok(if c.failed() { ExitStatus::Failure } else { ExitStatus::Success })
 }

@@ -42,13 +42,13 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitStatus> {
     }
     let store = Store::open(&a.db)?;
     let stats = report::write(&store, &a.run, &a.output)?;
-    println!(
+    outln!(
         "wrote {} ({:.1} MB): {} attempt(s), {} route(s) drawn, {} image(s)",
         a.output.display(),
         stats.bytes as f64 / 1e6,
         stats.attempts,
         stats.routes,
         stats.images
-    );
+    )?;
     Ok(ExitStatus::Success)
 }

@@ -1,6 +1,9 @@
 //! Command-line types (clap derive) and dispatch. Each command lives in a module of its own and
 //! returns an [`ExitStatus`].
 
+#[macro_use]
+pub mod out;
+
 mod check;
 mod eval;
 mod eval_compare;

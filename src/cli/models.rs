@@ -22,7 +22,7 @@ pub struct ModelsArgs {
 
 pub fn run(args: &ModelsArgs) -> anyhow::Result<ExitStatus> {
     let registry = ModelRegistry::load(&args.file)?;
-    print!("{}", table(registry.entries()));
+    out!("{}", table(registry.entries()))?;
     Ok(ExitStatus::Success)
 }
 

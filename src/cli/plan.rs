@@ -61,17 +61,17 @@ pub fn run(a: &PlanArgs) -> anyhow::Result<ExitStatus> {
             )
             .with_context(|| format!("drawing {}", overlay_path.display()))?;
             write_atomic_bytes(&overlay_path, &png)?;
-            print!("{}", summary(&id, sol.sol.drive_budget_m, &route));
-            println!(
+            out!("{}", summary(&id, sol.sol.drive_budget_m, &route))?;
+            outln!(
                 "wrote {}, {} and {}",
                 plan_path.display(),
                 geojson_path.display(),
                 overlay_path.display()
-            );
+            )?;
             Ok(ExitStatus::Success)
         }
         PlanOutcome::NoSafeRoute { reason, .. } => {
-            println!("{id}: {reason}");
+            outln!("{id}: {reason}")?;
             Ok(ExitStatus::Failure)
         }
     }

@@ -151,9 +151,9 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
     let report = runtime.block_on(session.run())?;
     bar.finish_and_clear();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", summary(&report));
+        out!("{}", summary(&report))?;
     }
     Ok(match report.status {
         RunStatus::Accepted => ExitStatus::Success,

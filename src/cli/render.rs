@@ -47,15 +47,15 @@ pub fn run(a: &RenderArgs) -> anyhow::Result<ExitStatus> {
     let out = a.out.clone().unwrap_or_else(|| a.plan.with_extension("png"));
     std::fs::write(&out, png).with_context(|| format!("writing {}", out.display()))?;
     if verdict.pass {
-        println!("PASS  {}", out.display());
+        outln!("PASS  {}", out.display())?;
         Ok(ExitStatus::Success)
     } else {
-        println!(
+        outln!(
             "FAIL  {} violation(s): {}  {}",
             verdict.violation_count(),
             verdict.failed_rules().join(", "),
             out.display()
-        );
+        )?;
         Ok(ExitStatus::Failure)
     }
 }

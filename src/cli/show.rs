@@ -142,7 +142,7 @@ pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
             let _ = writeln!(out, "  {}", dir.join(f).display());
         }
     }
-    print!("{out}");
+    out!("{out}")?;
     Ok(match state {
         "accepted" => ExitStatus::Success,
         "rejected" | "running" => ExitStatus::Failure,

@@ -147,21 +147,21 @@ fn import(a: &ImportArgs) -> anyhow::Result<ExitStatus> {
         name: a.name.clone(),
     })?;
     let bundle = Bundle::open(&report.out_dir).context("re-reading the bundle just written")?;
-    println!(
+    outln!(
         "imported {} in {:.2} s -> {}",
         a.dem.display(),
         started.elapsed().as_secs_f64(),
         report.out_dir.display()
-    );
-    print_bundle(&bundle);
+    )?;
+    print_bundle(&bundle)?;
     if let Some(o) = &report.ortho {
-        println!(
+        outln!(
             "import   ortho {} from {} x {} px in {}",
             o.method.as_str(),
             o.source_size.0,
             o.source_size.1,
             o.source_proj4
-        );
+        )?;
     }
     Ok(ExitStatus::Success)
 }
@@ -181,14 +181,14 @@ fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
     let site = generate(&params)?;
     write_site(&site, &params, &a.out)?;
     let bundle = Bundle::open(&a.out).context("re-reading the bundle just written")?;
-    println!(
+    outln!(
         "synthesised {} site (seed {}) in {:.2} s -> {}",
         params.preset,
         params.seed,
         started.elapsed().as_secs_f64(),
         a.out.display()
-    );
-    print_bundle(&bundle);
+    )?;
+    print_bundle(&bundle)?;
     Ok(ExitStatus::Success)
 }
 
@@ -215,19 +215,19 @@ fn slope(a: &SlopeArgs) -> anyhow::Result<ExitStatus> {
     let dem = Dem::open(&a.dem)?;
     let summary = write_slope_raster(&dem, &a.out)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
         let (w, h) = dem.size();
-        println!("slope of {} ({w} x {h} cells) -> {}", a.dem.display(), a.out.display());
+        outln!("slope of {} ({w} x {h} cells) -> {}", a.dem.display(), a.out.display())?;
         let deg = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
-        println!(
+        outln!(
             "valid cells {}; slope min {} / median {} / p99 {} / max {} deg",
             summary.valid_cells,
             deg(summary.min_deg),
             deg(summary.median_deg),
             deg(summary.p99_deg),
             deg(summary.max_deg)
-        );
+        )?;
     }
     Ok(ExitStatus::Success)
 }
@@ -235,9 +235,9 @@ fn slope(a: &SlopeArgs) -> anyhow::Result<ExitStatus> {
 fn info(a: &InfoArgs) -> anyhow::Result<ExitStatus> {
     let bundle = Bundle::open(&a.dir)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&bundle_json(&bundle))?);
+        outln!("{}", serde_json::to_string_pretty(&bundle_json(&bundle))?)?;
     } else {
-        print_bundle(&bundle);
+        print_bundle(&bundle)?;
     }
     Ok(ExitStatus::Success)
 }
@@ -278,26 +278,27 @@ fn crs_name(wkt: &str) -> String {
     wkt.split('"').nth(1).unwrap_or("unnamed").to_owned()
 }
 
-fn print_bundle(bundle: &Bundle) {
+fn print_bundle(bundle: &Bundle) -> Result<(), super::out::StdoutError> {
     let (w, h) = bundle.dem.size();
     let (rx, ry) = bundle.dem.transform().resolution();
     let (xmin, ymin, xmax, ymax) = bundle.dem.extent();
-    println!("bundle   {} ({})", bundle.name(), bundle.dir.display());
-    println!("dem      {w} x {h} cells at {rx} x {ry} m, CRS {}", crs_name(bundle.dem.crs_wkt()));
-    println!("extent   x {xmin:.1} .. {xmax:.1}, y {ymin:.1} .. {ymax:.1} (map metres)");
+    outln!("bundle   {} ({})", bundle.name(), bundle.dir.display())?;
+    outln!("dem      {w} x {h} cells at {rx} x {ry} m, CRS {}", crs_name(bundle.dem.crs_wkt()))?;
+    outln!("extent   x {xmin:.1} .. {xmax:.1}, y {ymin:.1} .. {ymax:.1} (map metres)")?;
     match &bundle.ortho {
         Some(o) => {
             let (ow, oh) = o.size();
-            println!("ortho    {ow} x {oh} px at {} m", o.transform().resolution().0);
+            outln!("ortho    {ow} x {oh} px at {} m", o.transform().resolution().0)?;
         }
-        None => println!("ortho    none"),
+        None => outln!("ortho    none")?,
     }
     let counts = hazard_counts(bundle);
     if counts.is_empty() {
-        println!("hazards  none mapped");
+        outln!("hazards  none mapped")?;
     } else {
         let parts: Vec<String> =
             counts.iter().map(|(c, n)| format!("{n} {}", c.as_str())).collect();
-        println!("hazards  {}", parts.join(", "));
+        outln!("hazards  {}", parts.join(", "))?;
     }
+    Ok(())
 }

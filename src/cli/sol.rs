@@ -92,15 +92,15 @@ fn from_route(a: &FromRouteArgs) -> anyhow::Result<ExitStatus> {
     let (sol, drive) = sol_from_route(&opts)?;
     write_sol(&sol, &a.out, a.force)?;
     let length = drive.length_m();
-    println!(
+    outln!(
         "sol {} from {} (feature {}): {length:.1} m, {} vertices -> {}",
         sol.id,
         a.route.display(),
         drive.index,
         drive.points.len(),
         a.out.display()
-    );
-    println!(
+    )?;
+    outln!(
         "start ({:.2}, {:.2}) heading {:.1} deg; goal ({:.2}, {:.2}) within {} m; budget {} m; \
          keep-in {} vertices",
         sol.start.x,
@@ -111,9 +111,9 @@ fn from_route(a: &FromRouteArgs) -> anyhow::Result<ExitStatus> {
         sol.goal.tolerance_m,
         sol.drive_budget_m,
         sol.keep_in.len()
-    );
+    )?;
     if !drive.reprojected_from.is_empty() {
-        println!("(drive reprojected from {} to the DEM's CRS)", drive.reprojected_from);
+        outln!("(drive reprojected from {} to the DEM's CRS)", drive.reprojected_from)?;
     }
     breadcrumb_tools::terrain::Sol::load(&a.out).context("re-reading the sol just written")?;
     Ok(ExitStatus::Success)

@@ -90,7 +90,7 @@ pub fn run(a: &TilesArgs) -> anyhow::Result<ExitStatus> {
         text.push('\n');
         write(&json, text.as_bytes())?;
         let i = &tile.info;
-        println!(
+        outln!(
             "{}  x {}..{} y {}..{}  {:.3} m/px  {}x{} px  grid {} m  ~{} tokens (Anthropic), ~{} (OpenAI high)",
             png.display(),
             fmt(i.frame.min_x_m),
@@ -103,7 +103,7 @@ pub fn run(a: &TilesArgs) -> anyhow::Result<ExitStatus> {
             fmt(i.grid_interval_m),
             i.tokens.anthropic,
             i.tokens.openai_high,
-        );
+        )?;
     }
     Ok(ExitStatus::Success)
 }

@@ -66,7 +66,7 @@ fn schema(a: &SchemaArgs) -> anyhow::Result<ExitStatus> {
             anyhow::bail!("no tool named `{name}`; the tools are: {}", names.join(", "));
         }
     }
-    println!("{}", serde_json::to_string_pretty(&all)?);
+    outln!("{}", serde_json::to_string_pretty(&all)?)?;
     Ok(ExitStatus::Success)
 }
 
@@ -80,7 +80,7 @@ fn call(a: &CallArgs) -> anyhow::Result<ExitStatus> {
     };
     match toolbox.call_str(&a.name, &text) {
         Ok(out) => {
-            println!("{}", serde_json::to_string_pretty(&out.result)?);
+            outln!("{}", serde_json::to_string_pretty(&out.result)?)?;
             let dir = a.images_dir.clone().unwrap_or_else(|| PathBuf::from("."));
             for (i, img) in out.images.iter().enumerate() {
                 std::fs::create_dir_all(&dir)
@@ -93,7 +93,7 @@ fn call(a: &CallArgs) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         Err(e) => {
-            println!("{}", serde_json::to_string_pretty(&e.to_json())?);
+            outln!("{}", serde_json::to_string_pretty(&e.to_json())?)?;
             eprintln!("tool error: {e}");
             Ok(ExitStatus::Failure)
         }

@@ -43,7 +43,7 @@ pub struct VerifyArgs {
 pub fn run(a: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let dir = super::show::run_dir(&a.run, &a.runs_dir)?;
     let r = recheck(&dir, a.bundle.as_deref())?;
-    print!("{}", report(&dir.display().to_string(), &r));
+    out!("{}", report(&dir.display().to_string(), &r))?;
     Ok(if r.identical() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 

@@ -23,6 +23,23 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `breadcrumb ARGS` with its stdout a pipe whose reader is closed before the command
+/// writes anything (what `breadcrumb ... | head -0` does), and waits for it.
+pub fn breadcrumb_into_closed_pipe(args: &[&str]) -> Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_breadcrumb"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run breadcrumb");
+    // Closed at once: the process is still starting up, so its first write meets no reader.
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait for breadcrumb")
+}
+
 /// The regex filters (pattern, replacement) of [`cli_snapshot!`]: what changes from run to run
 /// or machine to machine and is not what a CLI snapshot is about. The one list: a snapshot test
 /// needing another mask adds it here.

@@ -314,6 +314,7 @@ fn view_tile_returns_a_png_and_its_exact_footprint() {
     assert_eq!(out.images.len(), 1);
     assert_eq!((out.images[0].width, out.images[0].height), (512, 512));
     assert_eq!(&out.images[0].png[1..4], b"PNG");
+    assert_eq!(&out.images[0].jpeg[..3], [0xFF, 0xD8, 0xFF], "and a JPEG for the model");
     let e = tb.call("view_tile", &json!({"centre_x_m": 50.0, "centre_y_m": 40.0, "size_m": 0.0}));
     assert!(
         matches!(e, Err(ToolCallError::InvalidArguments { field: Some(f), .. }) if f == "size_m")

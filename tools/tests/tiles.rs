@@ -9,7 +9,10 @@ use breadcrumb_tools::render::{overlay_request, render_overlay, RenderOptions};
 use breadcrumb_tools::terrain::raster_io::{write_f32_geotiff, write_u8_geotiff};
 use breadcrumb_tools::terrain::{Bundle, GeoTransform, Grid, Sol};
 use breadcrumb_tools::tiles::layers::{NODATA, NODATA_HATCH};
-use breadcrumb_tools::tiles::{corridor_overview, render_tile, Layer, Overlays, TileRequest};
+use breadcrumb_tools::tiles::{
+    corridor_overview, encode_jpeg, encode_png, render_image, render_tile, Layer, Overlays,
+    TileRequest, MODEL_JPEG_QUALITY,
+};
 use image::RgbImage;
 
 use crate::realdata;
@@ -297,4 +300,70 @@ fn a_gale_tile_shows_real_terrain_inside_the_dem() {
     .unwrap();
     assert!(west.info.nodata_fraction > 0.05, "{}", west.info.nodata_fraction);
     assert_eq!(west.info.source, "ortho image");
+}
+
+#[test]
+fn model_jpeg_is_a_fraction_of_the_png_and_keeps_the_labels() {
+    // 1024 px tiles of real Gale terrain, as a model is sent them.
+    let bundle = Bundle::open(realdata("gale-marias-pass")).unwrap();
+    let (xmin, ymin, xmax, ymax) = bundle.dem.extent();
+    let (cx, cy) = (f64::midpoint(xmin, xmax), f64::midpoint(ymin, ymax));
+    for layer in [Layer::Ortho, Layer::Slope, Layer::Hazards] {
+        let request = TileRequest::new(cx, cy, 200.0, layer).with_px(1024);
+        let (img, _) = render_image(&bundle, &request, &Overlays::default()).unwrap();
+        assert_eq!(img.dimensions(), (1024, 1024));
+        let png = encode_png(&img).unwrap();
+        let jpeg = encode_jpeg(&img, MODEL_JPEG_QUALITY).unwrap();
+        assert_eq!(jpeg, encode_jpeg(&img, MODEL_JPEG_QUALITY).unwrap(), "deterministic");
+        assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "{layer}: a JPEG");
+        let (kb, png_kb) = (jpeg.len() / 1000, png.len() / 1000);
+        assert!((100..=500).contains(&kb), "{layer}: {kb} kB of JPEG (PNG {png_kb} kB)");
+        assert!(jpeg.len() * 2 < png.len(), "{layer}: {kb} kB of JPEG vs {png_kb} kB of PNG");
+        let back =
+            image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap().to_rgb8();
+        assert_eq!(back.dimensions(), img.dimensions());
+        // The grid labels are white text on dark boxes along the top edge (x values) and the
+        // left edge (y values). Their text pixels are the pure white ones in those two margins
+        // (about 1100 at 1024 px on every layer; elsewhere pure white is also bright ground on
+        // the ortho, so the rest of the tile is no measure of the labels). Every digit keeps its
+        // contrast when the JPEG is still bright where the text is, and the glyphs keep their
+        // shape when the JPEG differs little from the PNG on and around them (ringing blurs
+        // them into their dark boxes).
+        let luma = |p: &image::Rgb<u8>| {
+            0.299 * f64::from(p.0[0]) + 0.587 * f64::from(p.0[1]) + 0.114 * f64::from(p.0[2])
+        };
+        let in_margin = |x: u32, y: u32| y < 40 || x < 120;
+        let text: Vec<(u32, u32)> = img
+            .enumerate_pixels()
+            .filter(|(x, y, p)| in_margin(*x, *y) && p.0 == [255, 255, 255])
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        assert!(text.len() > 800, "{layer}: grid labels drawn ({} text pixels)", text.len());
+        let dimmed = text.iter().filter(|(x, y)| luma(back.get_pixel(*x, *y)) < 170.0).count();
+        let share = dimmed as f64 / text.len() as f64;
+        assert!(
+            share < 0.03,
+            "{layer}: {:.1} % of the label pixels lost their contrast",
+            share * 100.0
+        );
+        let around: std::collections::BTreeSet<(u32, u32)> = text
+            .iter()
+            .flat_map(|&(x, y)| {
+                (x.saturating_sub(2)..=x + 2)
+                    .flat_map(move |nx| (y.saturating_sub(2)..=y + 2).map(move |ny| (nx, ny)))
+            })
+            .filter(|&(x, y)| x < img.width() && y < img.height())
+            .collect();
+        let glyph_error = around
+            .iter()
+            .map(|&(x, y)| (luma(img.get_pixel(x, y)) - luma(back.get_pixel(x, y))).abs())
+            .sum::<f64>()
+            / around.len() as f64;
+        assert!(glyph_error < 8.0, "{layer}: mean error {glyph_error:.1} levels on the labels");
+        let error: u64 =
+            img.as_raw().iter().zip(back.as_raw()).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+        let mean = error as f64 / img.as_raw().len() as f64;
+        assert!(mean < 4.0, "{layer}: mean error {mean:.2} levels");
+        eprintln!("{layer}: PNG {png_kb} kB, JPEG q{MODEL_JPEG_QUALITY} {kb} kB, mean error {mean:.2}, label text {} px, dimmed {:.2} %, error on labels {glyph_error:.2}", text.len(), share * 100.0);
+    }
 }

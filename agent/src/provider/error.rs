@@ -55,6 +55,26 @@ pub enum ProviderError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The server answered 2xx but the body ends before its JSON does (a dropped connection,
+    /// a proxy or load balancer cutting it short): a passing fault, retried like a 5xx.
+    #[error("{provider}: incomplete response from {endpoint}: {detail}")]
+    Incomplete {
+        /// Which provider was talking.
+        provider: ProviderKind,
+        /// The URL called.
+        endpoint: String,
+        /// Where the body broke off, and how it starts.
+        detail: String,
+    },
+    /// The request is over a size limit the API publishes (per image, per request), so it was
+    /// not sent: the server would refuse it (a 413 from its proxy, or a 400).
+    #[error("{provider}: request not sent: {detail}")]
+    TooLarge {
+        /// Which provider would have been called.
+        provider: ProviderKind,
+        /// What is too large, how large, and the limit it passes.
+        detail: String,
+    },
     /// The request could not be built or sent for a reason on our side.
     #[error("{provider}: cannot send the request to {endpoint}: {detail}")]
     Request {
@@ -103,12 +123,14 @@ pub enum ProviderError {
 /// Whether a failed turn is worth trying again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// A passing condition (rate limit, overload, server error, timeout, dropped connection).
+    /// A passing condition (rate limit, overload, server error, timeout, dropped connection,
+    /// a reply cut off mid-body).
     Retryable {
         /// The server's requested wait, if it gave one; wait at least this long.
         retry_after: Option<Duration>,
     },
-    /// Trying again will fail the same way (bad key, bad request, unusable response).
+    /// Trying again will fail the same way (bad key, bad request, unusable response, a
+    /// request over the API's size limits).
     Fatal,
 }
 
@@ -126,9 +148,9 @@ impl ProviderError {
             {
                 ErrorClass::Retryable { retry_after: *retry_after }
             }
-            ProviderError::Timeout { .. } | ProviderError::Connection { .. } => {
-                ErrorClass::Retryable { retry_after: None }
-            }
+            ProviderError::Timeout { .. }
+            | ProviderError::Connection { .. }
+            | ProviderError::Incomplete { .. } => ErrorClass::Retryable { retry_after: None },
             _ => ErrorClass::Fatal,
         }
     }
@@ -174,5 +196,15 @@ mod tests {
             assert_eq!(http(status, wait).class(), ErrorClass::Fatal, "{status}");
             assert_eq!(http(status, wait).retry_after(), None);
         }
+    }
+
+    #[test]
+    fn a_cut_off_body_is_retried_and_an_oversized_request_is_not() {
+        let endpoint = "http://127.0.0.1/v1/messages".to_owned();
+        let provider = ProviderKind::Anthropic;
+        let cut = ProviderError::Incomplete { provider, endpoint, detail: "x".into() };
+        assert_eq!(cut.class(), ErrorClass::Retryable { retry_after: None });
+        let big = ProviderError::TooLarge { provider, detail: "image 1 of 1".into() };
+        assert_eq!(big.class(), ErrorClass::Fatal);
     }
 }

@@ -137,6 +137,32 @@ pub(crate) fn from_reqwest(
     }
 }
 
+/// A 2xx body that is not the JSON expected (`what`, e.g. "a chat completion"): when the
+/// JSON ends early the body was cut off on the way (a dropped connection, a proxy), which is
+/// [`ProviderError::Incomplete`] and retried; anything else is [`ProviderError::BadResponse`].
+/// The key is redacted from the start of the body quoted.
+pub(crate) fn undecodable(
+    provider: ProviderKind,
+    endpoint: &str,
+    what: &str,
+    err: &serde_json::Error,
+    body: &str,
+    key: &ApiKey,
+) -> ProviderError {
+    let start = truncate(&key.redact(body), 200);
+    let endpoint = display_endpoint(endpoint);
+    if err.is_eof() {
+        let detail = format!(
+            "the body breaks off after {} bytes, inside {what} ({err}); it starts {start:?}",
+            body.len()
+        );
+        ProviderError::Incomplete { provider, endpoint, detail }
+    } else {
+        let detail = format!("not {what} ({err}); body starts {start:?}");
+        ProviderError::BadResponse { provider, endpoint, detail }
+    }
+}
+
 /// An error and its causes joined with `: ` (reqwest hides the useful part in the sources).
 pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -186,6 +212,26 @@ mod tests {
         assert_eq!(error_message(b"<html>bad gateway</html>\n"), "<html>bad gateway</html>");
         assert_eq!(error_message(b""), "(empty body)");
         assert_eq!(error_message("é".repeat(600).as_bytes()).chars().count(), 501);
+    }
+
+    #[test]
+    fn a_body_cut_off_is_incomplete_and_other_garbage_is_bad() {
+        let key = ApiKey::new("sk-secret-123".into());
+        let classify = |body: &str| {
+            let err = serde_json::from_str::<serde_json::Value>(body).unwrap_err();
+            undecodable(ProviderKind::OpenAi, "http://h/v1", "a reply", &err, body, &key)
+        };
+        for cut in [r#"{"id":"sk-secret-123","choices":[{"mess"#, "", "  "] {
+            let e = classify(cut);
+            assert!(matches!(e, ProviderError::Incomplete { .. }), "{cut:?}: {e:?}");
+            assert!(e.is_retryable());
+            assert!(!e.to_string().contains("sk-secret-123"), "{e}");
+        }
+        for garbage in ["<html>bad gateway</html>", r#"{"a": 1} trailing"#] {
+            let e = classify(garbage);
+            assert!(matches!(e, ProviderError::BadResponse { .. }), "{garbage:?}: {e:?}");
+            assert!(!e.is_retryable());
+        }
     }
 
     #[test]

@@ -91,14 +91,14 @@ pub fn estimate_input_tokens(request: &ModelRequest, rule: ImageTokenRule) -> u6
         for c in &m.content {
             match c {
                 Content::Image(img) => {
-                    images += img.png_dimensions().map_or(0, |(w, h)| rule.estimate(w, h));
+                    images += img.dimensions().map_or(0, |(w, h)| rule.estimate(w, h));
                 }
                 Content::ToolResult(r) => {
                     chars += r.content.len();
                     images += r
                         .images
                         .iter()
-                        .filter_map(super::ImageData::png_dimensions)
+                        .filter_map(super::ImageData::dimensions)
                         .map(|(w, h)| rule.estimate(w, h))
                         .sum::<u64>();
                 }

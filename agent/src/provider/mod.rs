@@ -18,6 +18,7 @@ mod error;
 mod http;
 pub mod limits;
 pub mod openai;
+mod size;
 mod types;
 
 use std::fmt;
@@ -26,9 +27,10 @@ use serde::{Deserialize, Serialize};
 
 pub use cost::{ImageTokenRule, Prices};
 pub use error::{ErrorClass, ProviderError, RETRYABLE_STATUSES};
+pub use size::SizeLimits;
 pub use types::{
     Content, ImageData, Message, ModelRequest, ModelResponse, Role, Sampling, StopReason, ToolCall,
-    ToolResult, ToolSpec, Usage,
+    ToolResult, ToolSpec, Usage, ECHOED_AS_EMPTY,
 };
 
 /// A model behind some API: one call per turn.

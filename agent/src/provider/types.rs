@@ -127,24 +127,23 @@ pub struct ImageData {
 }
 
 impl ImageData {
-    /// A PNG image (what `view_tile` returns).
+    /// A PNG image.
     #[must_use]
     pub fn png(data: Vec<u8>) -> Self {
         ImageData { media_type: "image/png".to_owned(), data }
     }
 
-    /// Width and height in pixels, read from the PNG header; `None` if this is not a PNG.
+    /// A JPEG image (what the model is sent of a `view_tile`: a fifth of the PNG's bytes).
+    #[must_use]
+    pub fn jpeg(data: Vec<u8>) -> Self {
+        ImageData { media_type: "image/jpeg".to_owned(), data }
+    }
+
+    /// Width and height in pixels, read from the PNG or JPEG header; `None` for anything else.
     /// Used to estimate image tokens before sending.
     #[must_use]
-    pub fn png_dimensions(&self) -> Option<(u32, u32)> {
-        const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-        let d = &self.data;
-        if d.len() < 24 || &d[..8] != SIGNATURE || &d[12..16] != b"IHDR" {
-            return None;
-        }
-        let width = u32::from_be_bytes([d[16], d[17], d[18], d[19]]);
-        let height = u32::from_be_bytes([d[20], d[21], d[22], d[23]]);
-        Some((width, height))
+    pub fn dimensions(&self) -> Option<(u32, u32)> {
+        png_dimensions(&self.data).or_else(|| jpeg_dimensions(&self.data))
     }
 
     /// The bytes as standard base64 (what both wire formats carry).
@@ -152,6 +151,47 @@ impl ImageData {
     pub fn base64(&self) -> String {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(&self.data)
+    }
+}
+
+/// Width and height from a PNG's `IHDR` chunk.
+fn png_dimensions(d: &[u8]) -> Option<(u32, u32)> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if d.len() < 24 || &d[..8] != SIGNATURE || &d[12..16] != b"IHDR" {
+        return None;
+    }
+    let width = u32::from_be_bytes([d[16], d[17], d[18], d[19]]);
+    let height = u32::from_be_bytes([d[20], d[21], d[22], d[23]]);
+    Some((width, height))
+}
+
+/// Width and height from a JPEG's start-of-frame segment: walk the segments after `SOI` to the
+/// first `SOFn` (any of C0-CF but the DHT, JPG and DAC markers C4, C8, CC).
+fn jpeg_dimensions(d: &[u8]) -> Option<(u32, u32)> {
+    if d.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        // Markers may be padded with fill bytes 0xFF.
+        while *d.get(i)? == 0xFF && *d.get(i + 1)? == 0xFF {
+            i += 1;
+        }
+        if *d.get(i)? != 0xFF {
+            return None;
+        }
+        let marker = *d.get(i + 1)?;
+        let len = usize::from(u16::from_be_bytes([*d.get(i + 2)?, *d.get(i + 3)?]));
+        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+            let height = u16::from_be_bytes([*d.get(i + 5)?, *d.get(i + 6)?]);
+            let width = u16::from_be_bytes([*d.get(i + 7)?, *d.get(i + 8)?]);
+            return Some((u32::from(width), u32::from(height)));
+        }
+        // Start of scan or end of image before any frame header: not a usable JPEG.
+        if marker == 0xDA || marker == 0xD9 || len < 2 {
+            return None;
+        }
+        i += 2 + len;
     }
 }
 
@@ -176,6 +216,36 @@ pub struct ToolCall {
     /// string, so the tool layer reports "expected an object" back to the model and a replay
     /// sends exactly what the model wrote.
     pub arguments: serde_json::Value,
+}
+
+/// What the model is told when its call goes back into the conversation with `{}` in place of
+/// the arguments it wrote ([`ToolCall::echoed_arguments`]).
+pub const ECHOED_AS_EMPTY: &str = "the arguments you wrote are not a JSON object, so this call \
+    is kept in the conversation with {} as its arguments; call the tool again with a JSON object";
+
+impl ToolCall {
+    /// The arguments to send back when the call is echoed in the history: the model's own when
+    /// they are a JSON object, else `{}`. Servers parse echoed arguments: vLLM's `json.loads`
+    /// fails and Ollama answers 400 "invalid tool call arguments" on anything else, and the
+    /// Messages API wants an object. The raw text stays in the transcript (`tool_call`).
+    #[must_use]
+    pub fn echoed_arguments(&self) -> serde_json::Value {
+        if self.arguments.is_object() {
+            self.arguments.clone()
+        } else {
+            serde_json::Value::Object(serde_json::Map::new())
+        }
+    }
+
+    /// `error` (a tool's JSON error for this call) with a `note` saying that the call is echoed
+    /// with `{}`, when it is.
+    #[must_use]
+    pub fn explain_echo(&self, mut error: serde_json::Value) -> serde_json::Value {
+        if let (false, Some(obj)) = (self.arguments.is_object(), error.as_object_mut()) {
+            obj.insert("note".into(), ECHOED_AS_EMPTY.into());
+        }
+        error
+    }
 }
 
 /// The result of one tool call.
@@ -285,8 +355,36 @@ mod tests {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         png.extend_from_slice(&640u32.to_be_bytes());
         png.extend_from_slice(&480u32.to_be_bytes());
-        assert_eq!(ImageData::png(png).png_dimensions(), Some((640, 480)));
-        assert_eq!(ImageData::png(b"GIF89a".to_vec()).png_dimensions(), None);
+        assert_eq!(ImageData::png(png).dimensions(), Some((640, 480)));
+        assert_eq!(ImageData::png(b"GIF89a".to_vec()).dimensions(), None);
+    }
+
+    #[test]
+    fn jpeg_dimensions_read_from_the_frame_header() {
+        // SOI, an APP0 segment, then SOF0 with height 480 and width 640.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x4A, 0x46];
+        jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0xE0, 0x02, 0x80, 0x03]);
+        assert_eq!(ImageData::jpeg(jpeg.clone()).dimensions(), Some((640, 480)));
+        // Cut off inside the frame header, or a scan before any frame: no size, no panic.
+        for cut in 0..jpeg.len() - 1 {
+            assert_eq!(ImageData::jpeg(jpeg[..cut].to_vec()).dimensions(), None, "{cut}");
+        }
+        let scan_first = [0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0xFF, 0xC0];
+        assert_eq!(ImageData::jpeg(scan_first.to_vec()).dimensions(), None);
+    }
+
+    #[test]
+    fn malformed_arguments_are_echoed_as_an_empty_object_with_a_note() {
+        let call = |arguments| ToolCall { id: "c".into(), name: "t".into(), arguments };
+        let good = call(serde_json::json!({"x": 1}));
+        assert_eq!(good.echoed_arguments(), serde_json::json!({"x": 1}));
+        let error = serde_json::json!({"error": "invalid_arguments"});
+        assert_eq!(good.explain_echo(error.clone()), error);
+        for bad in [serde_json::json!("{\"x\": 1,"), serde_json::json!([1]), serde_json::json!(3)] {
+            let bad = call(bad);
+            assert_eq!(bad.echoed_arguments(), serde_json::json!({}));
+            assert_eq!(bad.explain_echo(error.clone())["note"], ECHOED_AS_EMPTY);
+        }
     }
 
     #[test]

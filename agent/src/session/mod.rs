@@ -308,7 +308,7 @@ impl Session {
         if let Ok(out) = tile {
             for img in out.images {
                 hashes.push(self.writer.image(&img.png)?);
-                content.push(Content::Image(ImageData::png(img.png)));
+                content.push(Content::Image(ImageData::jpeg(img.jpeg)));
             }
         }
         self.writer.event(Event::Overview { args, images: hashes })?;
@@ -434,7 +434,7 @@ impl Session {
                     let mut images = Vec::new();
                     for img in o.images {
                         hashes.push(self.writer.image(&img.png)?);
-                        images.push(ImageData::png(img.png));
+                        images.push(ImageData::jpeg(img.jpeg));
                     }
                     let content = serde_json::to_string(&o.result).unwrap_or_default();
                     self.writer.event(Event::ToolResult {
@@ -461,7 +461,7 @@ impl Session {
                     }
                 }
                 Err(e) => {
-                    let j = e.to_json();
+                    let j = c.explain_echo(e.to_json());
                     self.writer.event(Event::ToolResult {
                         turn,
                         id: c.id.clone(),
@@ -705,10 +705,8 @@ pub fn prune_images(messages: &mut [Message], keep: usize, batch: usize) {
 fn request_images(request: &ModelRequest) -> impl Iterator<Item = (u32, u32)> + '_ {
     request.messages.iter().filter(|m| m.role == Role::User).flat_map(|m| {
         m.content.iter().flat_map(|c| match c {
-            Content::Image(img) => img.png_dimensions().into_iter().collect::<Vec<_>>(),
-            Content::ToolResult(r) => {
-                r.images.iter().filter_map(ImageData::png_dimensions).collect()
-            }
+            Content::Image(img) => img.dimensions().into_iter().collect::<Vec<_>>(),
+            Content::ToolResult(r) => r.images.iter().filter_map(ImageData::dimensions).collect(),
             _ => Vec::new(),
         })
     })

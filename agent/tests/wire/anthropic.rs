@@ -1,12 +1,14 @@
 //! The loop over the Messages API: the server's replies and the requests it must receive.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use breadcrumb_agent::provider::anthropic::{AnthropicConfig, AnthropicProvider};
+use breadcrumb_agent::provider::{Provider, SizeLimits};
 use serde_json::{json, Value};
 use wiremock::{MockServer, ResponseTemplate};
 
-use super::{png_hash, Args, Format, KEY};
+use super::{Args, Format, KEY};
 
 pub fn provider(server: &MockServer, timeout: Duration) -> AnthropicProvider {
     let config = AnthropicConfig {
@@ -64,12 +66,12 @@ fn roles(body: &Value) -> Vec<&str> {
     body["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect()
 }
 
-/// The PNG hash of an `image` block (base64 source).
-fn image_hash(block: &Value) -> String {
+/// The base64 JPEG of an `image` block.
+fn image_data(block: &Value) -> &str {
     assert_eq!(block["type"], "image", "{block}");
     assert_eq!(block["source"]["type"], "base64");
-    assert_eq!(block["source"]["media_type"], "image/png");
-    png_hash(block["source"]["data"].as_str().unwrap())
+    assert_eq!(block["source"]["media_type"], "image/jpeg");
+    block["source"]["data"].as_str().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +96,7 @@ async fn zoom_query_fail_fix_accept() {
     assert_eq!(roles(&b[0]), ["user"]);
     let task = b[0]["messages"][0]["content"].as_array().unwrap();
     assert_eq!((task.len(), &task[0]["type"]), (2, &json!("text")));
-    assert_eq!(image_hash(&task[1]), o.overview_images()[0]);
+    assert_eq!(o.sent_png(image_data(&task[1])), o.overview_images()[0]);
 
     // Turn 2: the parallel calls as `tool_use` blocks; their results as `tool_result` blocks,
     // the zoomed tile inside the view_tile result.
@@ -119,7 +121,7 @@ async fn zoom_query_fail_fix_accept() {
     let inner = results[0]["content"].as_array().unwrap();
     assert_eq!(inner.len(), 2);
     assert!(serde_json::from_str::<Value>(inner[0]["text"].as_str().unwrap()).is_ok());
-    assert_eq!(image_hash(&inner[1]), o.tool_images("view_tile")[0]);
+    assert_eq!(o.sent_png(image_data(&inner[1])), o.tool_images("view_tile")[0]);
     assert_eq!(results[1]["tool_use_id"], "toolu_1_1");
     assert_eq!(results[1]["content"].as_array().unwrap().len(), 1, "no image for slope_query");
     assert!(results.iter().all(|r| r.get("is_error").is_none()));
@@ -145,7 +147,10 @@ async fn zoom_query_fail_fix_accept() {
     let checked: Value =
         serde_json::from_str(m[6]["content"][0]["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(checked["pass"], true, "{checked}");
-    assert_eq!(image_hash(&m[2]["content"][0]["content"][1]), o.tool_images("view_tile")[0]);
+    assert_eq!(
+        o.sent_png(image_data(&m[2]["content"][0]["content"][1])),
+        o.tool_images("view_tile")[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,6 +163,9 @@ async fn malformed_arguments_then_recovery() {
         m[1]["content"].as_array().unwrap().iter().filter(|c| c["type"] == "tool_use").collect();
     assert_eq!(uses.len(), 3);
     assert_eq!(uses[0]["input"], json!({}));
+    let note: Value =
+        serde_json::from_str(m[2]["content"][0]["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert!(note["note"].as_str().unwrap().contains("{}"), "the model is told: {note}");
     assert_eq!(uses[2]["name"], "teleport");
     let results = m[2]["content"].as_array().unwrap();
     assert_eq!(results.len(), 3);
@@ -186,11 +194,25 @@ async fn transient_faults_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn truncated_body_is_a_clean_error() {
+async fn truncated_body_is_retried() {
     let body = format!(
         r#"{{"id":"msg_cut","echo":"{KEY}","type":"message","role":"assistant","content":[{{"type":"tool_use","id":"toolu_x","name":"view_ti"#
     );
-    super::truncated_body_is_a_clean_error(Format::Anthropic, body).await;
+    super::truncated_body_is_retried(Format::Anthropic, body).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_are_not_sent() {
+    let tiny_images = |server: &MockServer| -> Arc<dyn Provider> {
+        let limits = SizeLimits { image_bytes: 1000, ..SizeLimits::ANTHROPIC };
+        Arc::new(provider(server, Duration::from_secs(30)).with_size_limits(limits))
+    };
+    super::oversized_requests_are_not_sent(Format::Anthropic, tiny_images).await;
+    let tiny_requests = |server: &MockServer| -> Arc<dyn Provider> {
+        let limits = SizeLimits { request_bytes: Some(10_000), ..SizeLimits::ANTHROPIC };
+        Arc::new(provider(server, Duration::from_secs(30)).with_size_limits(limits))
+    };
+    super::oversized_requests_are_not_sent(Format::Anthropic, tiny_requests).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use breadcrumb_agent::prompt::PromptSet;
-use breadcrumb_agent::provider::Provider;
+use breadcrumb_agent::provider::{Provider, ECHOED_AS_EMPTY};
 use breadcrumb_agent::session::{
     Budgets, RetryPolicy, RunReport, RunStatus, Session, SessionConfig,
 };
@@ -151,10 +151,30 @@ struct Script {
 }
 
 impl Respond for Script {
-    fn respond(&self, _request: &Request) -> ResponseTemplate {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(bad) = unparsable_echoed_arguments(self.format, request) {
+            // What Ollama answers (and where vLLM's `json.loads` fails): the request is refused
+            // before the model sees it, and no scripted turn is used up.
+            return self.format.error(400, &format!("invalid tool call arguments: {bad}"));
+        }
         let next = self.replies.lock().unwrap().pop_front();
         next.unwrap_or_else(|| self.format.reply(999, &Turn::Text("I am done.")))
     }
+}
+
+/// The first echoed tool call of a Chat Completions request whose `function.arguments` is not
+/// the JSON text of an object, as strict servers check it.
+fn unparsable_echoed_arguments(format: Format, request: &Request) -> Option<String> {
+    if format != Format::OpenAi {
+        return None;
+    }
+    let body: Value = request.body_json().ok()?;
+    let messages = body["messages"].as_array()?;
+    let calls = messages.iter().filter_map(|m| m["tool_calls"].as_array()).flatten();
+    calls.map(|c| &c["function"]["arguments"]).find_map(|args| {
+        let ok = args.as_str().and_then(|t| serde_json::from_str::<Value>(t).ok());
+        (!ok.is_some_and(|v| v.is_object())).then(|| args.to_string())
+    })
 }
 
 fn root() -> PathBuf {
@@ -335,12 +355,43 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A data URL or base64 block holding a PNG: its content hash as the transcript names it.
-pub fn png_hash(base64_data: &str) -> String {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(base64_data).expect("base64");
-    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    content_hash(&bytes)
+impl Outcome {
+    /// An image the server received (base64): a JPEG whose exact bytes the transcript's request
+    /// record names, showing the same picture as one of the PNGs the run stored for people.
+    /// Returns that PNG's hash (as the transcript's `tool_result` and `overview` name it).
+    pub fn sent_png(&self, base64_data: &str) -> String {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(base64_data).expect("base64");
+        assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]), "not a JPEG");
+        let sha = content_hash(&bytes);
+        let recorded = self.events_of("request").iter().any(|e| e.to_string().contains(&sha));
+        assert!(recorded, "the JPEG sent is not in the transcript's request record");
+        let sent = image::load_from_memory(&bytes).expect("a JPEG that decodes").to_rgb8();
+        let dir = self.report.dir.join("images");
+        let mut stored = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let png = std::fs::read(&path).unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", path.display());
+            let hash = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert_eq!(hash, content_hash(&png), "stored under its hash");
+            let img = image::load_from_memory(&png).unwrap().to_rgb8();
+            if img.dimensions() == sent.dimensions() {
+                stored.push((mean_abs_difference(&img, &sent), hash));
+            }
+        }
+        stored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (error, hash) = stored.into_iter().next().expect("a stored PNG of the same size");
+        // JPEG at the model quality is within a few levels of the PNG on average (4-5 on a 512 px tile).
+        assert!(error < 8.0, "the JPEG sent is not the stored tile: mean error {error:.1}");
+        hash
+    }
+}
+
+/// Mean absolute difference of two images' channels, in levels of 255.
+fn mean_abs_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    sum as f64 / a.as_raw().len() as f64
 }
 
 // ---- The scenarios, once for both formats. ----
@@ -441,6 +492,11 @@ async fn malformed_then_recovery(format: Format) -> Outcome {
     );
     let not_json = &results[0]["error"];
     assert!(not_json.to_string().contains("not valid JSON"), "{not_json}");
+    // The model is told its call goes back with `{}`; the transcript keeps what it wrote.
+    assert_eq!(not_json["note"], ECHOED_AS_EMPTY, "{not_json}");
+    assert!(results[1]["error"].get("note").is_none(), "well-formed JSON is echoed as it was");
+    let calls = o.events_of("tool_call");
+    assert_eq!(calls[0]["arguments"], "{\"waypoints\": [{\"x_m\": 1,", "the raw text is kept");
     let known = serde_json::to_string(&results[2]["error"]).unwrap();
     assert!(TOOLS.iter().all(|t| known.contains(t)), "the unknown tool's error lists the tools");
     o
@@ -514,21 +570,66 @@ async fn transient_faults_are_retried(format: Format) -> Outcome {
     o
 }
 
-/// A 200 whose body is cut off mid-JSON (echoing the key, as a broken proxy might): not
-/// retryable, the run ends as an error, and the key shows nowhere.
-async fn truncated_body_is_a_clean_error(format: Format, body: String) -> Outcome {
-    let turns = vec![Turn::Http(ResponseTemplate::new(200).set_body_raw(body, "application/json"))];
+/// A 200 whose body is cut off mid-JSON (echoing the key, as a broken proxy might) is a
+/// transient fault like a 5xx: the same request is sent again, and the run goes on; when every
+/// reply is cut off the run ends as an error after the retries, and the key shows nowhere.
+async fn truncated_body_is_retried(format: Format, body: String) {
+    let (good, _) = routes();
+    let cut =
+        || Turn::Http(ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"));
+    let turns = vec![cut(), Turn::Calls(vec![call("submit_route", json!({"waypoints": good}))])];
     let o = drive(format, turns, config(), TIMEOUT).await;
     let r = &o.report;
+    assert_eq!(r.status, RunStatus::Accepted, "{}", r.reason);
+    assert_eq!((r.totals.turns, r.totals.retries, r.submits), (1, 1, 1));
+    assert_eq!(o.requests.len(), 2);
+    assert_eq!(o.bodies[0], o.bodies[1], "a retry resends the same request");
+    let retries = o.events_of("retry");
+    assert_eq!(retries.len(), 1);
+    let error = retries[0]["error"].as_str().unwrap();
+    assert!(error.contains("incomplete response"), "{error}");
+    assert!(error.contains("[redacted]") && !error.contains(KEY), "{error}");
+
+    let cfg = SessionConfig { retry: RetryPolicy { max_retries: 2, ..config().retry }, ..config() };
+    let o = drive(format, (0..5).map(|_| cut()).collect(), cfg, TIMEOUT).await;
+    let r = &o.report;
     assert_eq!(r.status, RunStatus::Error, "{}", r.reason);
-    assert!(r.reason.contains("unusable response"), "{}", r.reason);
+    assert!(r.reason.contains("after 2 retries"), "{}", r.reason);
+    assert!(r.reason.contains("incomplete response"), "{}", r.reason);
     assert!(r.reason.contains("[redacted]"), "the echoed key is redacted: {}", r.reason);
-    assert_eq!((r.totals.turns, r.totals.retries, r.submits), (0, 0, 0));
-    assert_eq!(o.requests.len(), 1);
+    assert_eq!((r.totals.turns, r.totals.retries, r.submits), (0, 2, 0));
+    assert_eq!(o.requests.len(), 3);
     let failed = o.events_of("provider_error");
     assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["retryable"], true);
+}
+
+/// A request over the API's published size limits is never sent: the run ends at once as an
+/// error that names the limit (not a 413 from the server). Limits are set tiny here; the
+/// published ones are checked in `provider::size`.
+async fn oversized_requests_are_not_sent(
+    format: Format,
+    make: fn(&MockServer) -> Arc<dyn Provider>,
+) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format.path()))
+        .respond_with(format.reply(1, &Turn::Text("I should never be asked.")))
+        .mount(&server)
+        .await;
+    let runs = tempfile::tempdir().unwrap();
+    let writer = RunWriter::create(runs.path(), "wire").unwrap();
+    let session = Session::new(&sol(), make(&server), prompt(), config(), writer, 512).unwrap();
+    let report = session.run().await.expect("the run keeps its record");
+    assert_eq!(report.status, RunStatus::Error, "{}", report.reason);
+    assert!(report.reason.contains("not sent"), "{}", report.reason);
+    assert!(report.reason.contains("limit"), "{}", report.reason);
+    assert_eq!(report.totals.retries, 0, "a size limit is not retried");
+    assert!(server.received_requests().await.unwrap().is_empty(), "nothing reached the server");
+    let (events, _) = read_transcript(&report.dir.join("transcript.jsonl")).unwrap();
+    let failed: Vec<&Value> = events.iter().filter(|e| e["event"] == "provider_error").collect();
+    assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["retryable"], false);
-    o
 }
 
 /// 401 echoing the key: fatal at once, redacted; 503 forever: an error after the retries.

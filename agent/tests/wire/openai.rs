@@ -1,12 +1,14 @@
 //! The loop over Chat Completions: the server's replies and the requests it must receive.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use breadcrumb_agent::provider::openai::{OpenAiConfig, OpenAiProvider};
+use breadcrumb_agent::provider::{Provider, SizeLimits};
 use serde_json::{json, Value};
 use wiremock::{MockServer, ResponseTemplate};
 
-use super::{png_hash, Args, Format, KEY};
+use super::{Args, Format, KEY};
 
 pub fn provider(server: &MockServer, timeout: Duration) -> OpenAiProvider {
     let config = OpenAiConfig {
@@ -69,12 +71,11 @@ fn roles(body: &Value) -> Vec<&str> {
     body["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect()
 }
 
-/// The PNG hash of an `image_url` part (a base64 data URL).
-fn data_url_hash(part: &Value) -> String {
+/// The base64 JPEG of an `image_url` part (a data URL).
+fn data_url(part: &Value) -> &str {
     assert_eq!(part["type"], "image_url", "{part}");
     let url = part["image_url"]["url"].as_str().unwrap();
-    let data = url.strip_prefix("data:image/png;base64,").expect("a base64 PNG data URL");
-    png_hash(data)
+    url.strip_prefix("data:image/jpeg;base64,").expect("a base64 JPEG data URL")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +100,7 @@ async fn zoom_query_fail_fix_accept() {
     assert_eq!(task[0]["type"], "text");
     assert!(!task[0]["text"].as_str().unwrap().is_empty());
     assert_eq!(task.len(), 2);
-    assert_eq!(data_url_hash(&task[1]), o.overview_images()[0]);
+    assert_eq!(o.sent_png(data_url(&task[1])), o.overview_images()[0]);
     assert_eq!(task[1]["image_url"]["detail"], "high");
 
     // Turn 2: both parallel calls went back as one assistant message, the results as `tool`
@@ -126,7 +127,7 @@ async fn zoom_query_fail_fix_accept() {
     let view = m[5]["content"].as_array().unwrap();
     assert_eq!(view.len(), 2);
     assert_eq!(view[0]["text"], "Image returned by tool call call_1_0:");
-    assert_eq!(data_url_hash(&view[1]), o.tool_images("view_tile")[0]);
+    assert_eq!(o.sent_png(data_url(&view[1])), o.tool_images("view_tile")[0]);
 
     // Turn 3: the checker's verdict on the straight line, and the revision prompt.
     let m = b[2]["messages"].as_array().unwrap();
@@ -147,7 +148,7 @@ async fn zoom_query_fail_fix_accept() {
     assert_eq!(m[10]["role"], "tool");
     let checked: Value = serde_json::from_str(m[10]["content"].as_str().unwrap()).unwrap();
     assert_eq!(checked["pass"], true, "{checked}");
-    assert_eq!(data_url_hash(&m[5]["content"][1]), o.tool_images("view_tile")[0]);
+    assert_eq!(o.sent_png(data_url(&m[5]["content"][1])), o.tool_images("view_tile")[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,8 +156,12 @@ async fn malformed_arguments_then_recovery() {
     let o = super::malformed_then_recovery(Format::OpenAi).await;
     let m = o.bodies[1]["messages"].as_array().unwrap();
     assert_eq!(roles(&o.bodies[1]), ["system", "user", "assistant", "tool", "tool", "tool"]);
-    // What the model wrote is sent back as it was, not JSON, not dropped.
-    assert_eq!(m[2]["tool_calls"][0]["function"]["arguments"], "{\"waypoints\": [{\"x_m\": 1,");
+    // What the model wrote is not JSON: the call goes back with `{}` (strict servers parse
+    // echoed arguments), and its tool message says so.
+    assert_eq!(m[2]["tool_calls"][0]["function"]["arguments"], "{}");
+    let echoed = m[2]["tool_calls"][1]["function"]["arguments"].as_str().unwrap();
+    let echoed: Value = serde_json::from_str(echoed).unwrap();
+    assert_eq!(echoed, json!({"x_m": "west of the dune", "y_m": [1_090_664.0]}), "JSON goes back");
     let errors: Vec<Value> = m[3..6]
         .iter()
         .map(|t| serde_json::from_str(t["content"].as_str().unwrap()).unwrap())
@@ -164,6 +169,7 @@ async fn malformed_arguments_then_recovery() {
     let kinds: Vec<&str> = errors.iter().map(|e| e["error"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["invalid_arguments", "invalid_arguments", "unknown_tool"]);
     assert!(errors[1].to_string().contains("x_m"), "the bad field is named: {}", errors[1]);
+    assert!(errors[0]["note"].as_str().unwrap().contains("{}"), "{}", errors[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,11 +187,25 @@ async fn transient_faults_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn truncated_body_is_a_clean_error() {
+async fn truncated_body_is_retried() {
     let body = format!(
         r#"{{"id":"chatcmpl-cut","echo":"{KEY}","object":"chat.completion","choices":[{{"index":0,"message":{{"role":"assist"#
     );
-    super::truncated_body_is_a_clean_error(Format::OpenAi, body).await;
+    super::truncated_body_is_retried(Format::OpenAi, body).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_are_not_sent() {
+    let tiny_images = |server: &MockServer| -> Arc<dyn Provider> {
+        let limits = SizeLimits { image_bytes: 1000, ..SizeLimits::OPENAI };
+        Arc::new(provider(server, Duration::from_secs(30)).with_size_limits(limits))
+    };
+    super::oversized_requests_are_not_sent(Format::OpenAi, tiny_images).await;
+    let tiny_requests = |server: &MockServer| -> Arc<dyn Provider> {
+        let limits = SizeLimits { request_bytes: Some(10_000), ..SizeLimits::OPENAI };
+        Arc::new(provider(server, Duration::from_secs(30)).with_size_limits(limits))
+    };
+    super::oversized_requests_are_not_sent(Format::OpenAi, tiny_requests).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

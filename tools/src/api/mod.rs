@@ -45,11 +45,14 @@ pub struct ToolSpec {
     pub input_schema: serde_json::Value,
 }
 
-/// An image a tool returns (the model sees it; the JSON result describes it).
+/// An image a tool returns (the model sees it; the JSON result describes it), encoded twice:
+/// lossless for files people look at, and as the smaller JPEG models are sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolImage {
-    /// PNG bytes.
+    /// PNG bytes (run directories, `tools call --out`).
     pub png: Vec<u8>,
+    /// The same pixels as JPEG at [`crate::tiles::MODEL_JPEG_QUALITY`] (what a model is sent).
+    pub jpeg: Vec<u8>,
     /// Pixel width.
     pub width: u32,
     /// Pixel height.

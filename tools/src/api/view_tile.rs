@@ -6,7 +6,10 @@ use serde::Deserialize;
 
 use super::args::{finite_waypoints, on_map, PointM};
 use super::{Tool, ToolCallError, ToolImage, ToolOutput, Toolbox};
-use crate::tiles::{render_tile, Layer, Overlays, TileRequest, DEFAULT_PX};
+use crate::tiles::{
+    encode_jpeg, encode_png, render_image, Layer, Overlays, TileRequest, DEFAULT_PX,
+    MODEL_JPEG_QUALITY,
+};
 
 /// What the tile shows.
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
@@ -74,10 +77,15 @@ impl Tool for ViewTile {
         let request = TileRequest::new(a.centre_x_m, a.centre_y_m, a.size_m, layer)
             .with_px(toolbox.tile_px().unwrap_or(DEFAULT_PX));
         let overlays = Overlays::sol(&toolbox.sol().sol).with_route(&route);
-        let tile = render_tile(toolbox.bundle(), &request, &overlays)?;
-        let (width, height) = (tile.info.frame.width_px, tile.info.frame.height_px);
-        let mut out = ToolOutput::json(&tile.info)?;
-        out.images.push(ToolImage { png: tile.png, width, height });
+        let (img, info) = render_image(toolbox.bundle(), &request, &overlays)?;
+        let (width, height) = (info.frame.width_px, info.frame.height_px);
+        let mut out = ToolOutput::json(&info)?;
+        out.images.push(ToolImage {
+            png: encode_png(&img)?,
+            jpeg: encode_jpeg(&img, MODEL_JPEG_QUALITY)?,
+            width,
+            height,
+        });
         Ok(out)
     }
 }

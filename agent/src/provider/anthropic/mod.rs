@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderValue;
 
 use super::http::{self, ApiKey};
-use super::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
+use super::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, SizeLimits};
 
 /// The API version this module speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -38,6 +38,7 @@ pub struct AnthropicProvider {
     endpoint: String,
     key: ApiKey,
     key_header: HeaderValue,
+    limits: SizeLimits,
 }
 
 impl std::fmt::Debug for AnthropicProvider {
@@ -62,7 +63,15 @@ impl AnthropicProvider {
             endpoint: format!("{base}/v1/messages"),
             key,
             key_header,
+            limits: SizeLimits::ANTHROPIC,
         })
+    }
+
+    /// The same provider holding requests to `limits` instead of the API's published ones
+    /// (tests).
+    #[must_use]
+    pub fn with_size_limits(self, limits: SizeLimits) -> Self {
+        AnthropicProvider { limits, ..self }
     }
 
     fn bad_response(&self, detail: &str) -> ProviderError {
@@ -87,6 +96,7 @@ impl Provider for AnthropicProvider {
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         let provider = ProviderKind::Anthropic;
         let body = request::messages_body(&self.model, request);
+        self.limits.check(provider, request, &body)?;
         let started = Instant::now();
         let reply = self
             .client
@@ -112,8 +122,8 @@ impl Provider for AnthropicProvider {
             });
         }
         let parsed: response::MessagesResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            let start = http::truncate(&String::from_utf8_lossy(&bytes), 200);
-            self.bad_response(&format!("not a Messages reply ({e}); body starts {start:?}"))
+            let text = String::from_utf8_lossy(&bytes);
+            http::undecodable(provider, &self.endpoint, "a Messages reply", &e, &text, &self.key)
         })?;
         let parsed = parsed.into_parsed().map_err(|detail| self.bad_response(&detail))?;
         Ok(ModelResponse {

@@ -96,8 +96,7 @@ fn blocks(message: &Message) -> Vec<Value> {
             Content::ToolCall(call) => {
                 // The API wants an object; a model's malformed arguments (kept as a string) are
                 // not worth a rejected request.
-                let input =
-                    if call.arguments.is_object() { call.arguments.clone() } else { json!({}) };
+                let input = call.echoed_arguments();
                 rest.push(
                     json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}),
                 );

@@ -21,7 +21,7 @@ use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 
 use super::http::{self, ApiKey};
-use super::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind};
+use super::{ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, SizeLimits};
 
 /// Where and how to reach one model.
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ pub struct OpenAiProvider {
     model: String,
     endpoint: String,
     key: ApiKey,
+    limits: SizeLimits,
 }
 
 impl std::fmt::Debug for OpenAiProvider {
@@ -80,7 +81,15 @@ impl OpenAiProvider {
             model: config.model.clone(),
             endpoint: format!("{base}/chat/completions"),
             key,
+            limits: SizeLimits::OPENAI,
         })
+    }
+
+    /// The same provider holding requests to `limits` instead of OpenAI's published ones (a
+    /// server with smaller limits; tests).
+    #[must_use]
+    pub fn with_size_limits(self, limits: SizeLimits) -> Self {
+        OpenAiProvider { limits, ..self }
     }
 
     /// An `async-openai` failure as ours, with the key redacted from anything the server said.
@@ -113,14 +122,14 @@ impl OpenAiProvider {
                 retry_after: None,
                 message: self.key.redact(&api.api_error.to_string()),
             },
-            OpenAIError::JSONDeserialize(e, body) => ProviderError::BadResponse {
+            OpenAIError::JSONDeserialize(e, body) => http::undecodable(
                 provider,
-                endpoint,
-                detail: format!(
-                    "not a chat completion ({e}); body starts {:?}",
-                    http::truncate(&self.key.redact(&body), 200)
-                ),
-            },
+                &self.endpoint,
+                "a chat completion",
+                &e,
+                &body,
+                &self.key,
+            ),
             OpenAIError::InvalidArgument(detail) => {
                 ProviderError::Request { provider, endpoint, detail }
             }
@@ -145,6 +154,7 @@ impl Provider for OpenAiProvider {
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         let body = request::chat_body(&self.model, request);
+        self.limits.check(ProviderKind::OpenAi, request, &body)?;
         let started = Instant::now();
         let reply: response::ChatResponse =
             self.client.chat().create_byot(&body).await.map_err(|e| self.error(e))?;

@@ -103,11 +103,9 @@ fn push_assistant(out: &mut Vec<Value>, message: &Message) {
         match content {
             Content::Text { text } => texts.push(text.as_str()),
             Content::ToolCall(call) => {
-                let arguments = match &call.arguments {
-                    // What the model wrote when it was not JSON: send it back as it was.
-                    Value::String(raw) => raw.clone(),
-                    other => other.to_string(),
-                };
+                // JSON text of an object, never what the model wrote when it was not one:
+                // servers parse it (see `ToolCall::echoed_arguments`).
+                let arguments = call.echoed_arguments().to_string();
                 calls.push(json!({
                     "id": call.id,
                     "type": "function",
@@ -199,7 +197,10 @@ mod tests {
         let m = &body["messages"];
         assert_eq!(m[1]["content"], "plan");
         assert_eq!(m[2]["tool_calls"][0]["function"]["arguments"], r#"{"x":1}"#);
-        assert_eq!(m[2]["tool_calls"][1]["function"]["arguments"], "{not json");
+        assert_eq!(
+            m[2]["tool_calls"][1]["function"]["arguments"], "{}",
+            "valid JSON, not the text"
+        );
         assert_eq!(m[3]["content"], r#"{"id":"a"}"#);
         assert_eq!(m[5]["content"][0]["text"], "Image returned by tool call a:");
         assert_eq!(m[5]["content"][1]["image_url"]["url"], "data:image/png;base64,AQID");
