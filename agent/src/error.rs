@@ -7,8 +7,8 @@
 
 use crate::models::ModelsError;
 use crate::prompt::PromptError;
+use crate::provider::replay::ReplayError;
 use crate::provider::ProviderError;
-use crate::replay::ReplayError;
 use crate::session::dossier::DossierError;
 use crate::session::SessionError;
 use crate::transcript::TranscriptError;

@@ -5,14 +5,10 @@
 //! agent-loop issue; for now this crate only re-exports the tools version it was built against.
 #![deny(missing_docs)]
 
-pub mod baseline;
 pub mod error;
 pub mod models;
-pub mod noisy;
 pub mod prompt;
 pub mod provider;
-pub mod reference;
-pub mod replay;
 pub mod session;
 pub mod transcript;
 

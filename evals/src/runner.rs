@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use breadcrumb_agent::baseline::Baseline;
 use breadcrumb_agent::models::{build_provider, ModelEntry, ModelRegistry, OfflineContext};
 use breadcrumb_agent::prompt::PromptSet;
+use breadcrumb_agent::provider::baseline::Baseline;
 use breadcrumb_agent::provider::limits::{Limiter, RateLimited};
+use breadcrumb_agent::provider::replay::ReplayProvider;
 use breadcrumb_agent::provider::{Provider, ProviderKind};
-use breadcrumb_agent::replay::ReplayProvider;
 use breadcrumb_agent::session::{Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
 use breadcrumb_agent::AgentError;

@@ -10,14 +10,14 @@ use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::terrain::LoadedSol;
 
 use super::{ModelEntry, DEFAULT_TIMEOUT_S};
-use crate::baseline::Baseline;
 use crate::error::AgentError;
-use crate::noisy::{NoisyConfig, NoisyProvider};
 use crate::provider::anthropic::{AnthropicConfig, AnthropicProvider};
+use crate::provider::baseline::Baseline;
+use crate::provider::noisy::{NoisyConfig, NoisyProvider};
 use crate::provider::openai::{OpenAiConfig, OpenAiProvider};
+use crate::provider::reference::ReferenceProvider;
+use crate::provider::replay::ReplayProvider;
 use crate::provider::{Provider, ProviderError, ProviderKind};
-use crate::reference::ReferenceProvider;
-use crate::replay::ReplayProvider;
 
 /// What the offline kinds need besides their entry: the sol they plan, and optionally a
 /// baseline already planned, the session's toolbox, a recording and a seed. The network kinds

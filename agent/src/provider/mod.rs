@@ -6,18 +6,25 @@
 //! - [`openai`]: any OpenAI-compatible Chat Completions server (OpenAI, vLLM, Ollama,
 //!   llama.cpp-server) through `async-openai`, parsed with lenient types of our own.
 //! - [`anthropic`]: the Anthropic Messages API over `reqwest`.
-//! - `reference` and `replay` (a deterministic planner policy and cassette playback) implement
-//!   the same trait; every kind is built by [`crate::models::build_provider`].
+//! - offline, no network: [`reference`] (the baseline planner acting as an agent), [`noisy`]
+//!   (its seeded perturbations) and [`replay`] (cassette playback); [`baseline`] is the planner
+//!   answer the first two share.
+//!
+//! Every kind is built by one function, [`crate::models::build_provider`].
 //!
 //! Providers never retry: they classify failures ([`ProviderError::class`]) and the loop decides,
 //! honouring the server's `Retry-After`.
 
 pub mod anthropic;
+pub mod baseline;
 mod cost;
 mod error;
 mod http;
 pub mod limits;
+pub mod noisy;
 pub mod openai;
+pub mod reference;
+pub mod replay;
 mod size;
 mod types;
 
@@ -62,7 +69,7 @@ pub enum ProviderKind {
     Reference,
     /// Playback of recorded turns (cassettes).
     Replay,
-    /// The seeded noisy policy (perturbed planner routes, no model; [`crate::noisy`]).
+    /// The seeded noisy policy (perturbed planner routes, no model; [`crate::provider::noisy`]).
     Noisy,
 }
 

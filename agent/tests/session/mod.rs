@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use breadcrumb_agent::prompt::PromptSet;
+use breadcrumb_agent::provider::reference::ReferenceProvider;
+use breadcrumb_agent::provider::replay::ReplayProvider;
 use breadcrumb_agent::provider::{
     Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, StopReason,
     ToolCall, Usage,
 };
-use breadcrumb_agent::reference::ReferenceProvider;
-use breadcrumb_agent::replay::ReplayProvider;
 use breadcrumb_agent::session::{
     Budgets, RetryPolicy, RunReport, RunStatus, Session, SessionConfig,
 };

@@ -1,7 +1,7 @@
 //! The `noisy` provider: an offline, seeded policy that is **not a language model**, made to
 //! give evals real differences to measure with no key and no network.
 //!
-//! It takes the baseline planner's route (as [`crate::reference`] does), perturbs its waypoints
+//! It takes the baseline planner's route (as [`crate::provider::reference`] does), perturbs its waypoints
 //! with seeded noise and now and then inserts a rule-breaking waypoint (one outside the keep-in
 //! polygon), and submits it without a dry run. When the checker rejects it, it submits again with
 //! less noise, up to [`NoisyConfig::max_submits`] times. Where the planner finds no safe route it
@@ -18,7 +18,7 @@ use breadcrumb_tools::terrain::LoadedSol;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-pub use crate::baseline::Baseline;
+pub use crate::provider::baseline::Baseline;
 use crate::provider::{
     Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, Role, ToolCall,
 };
@@ -174,7 +174,7 @@ impl Provider for NoisyProvider {
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         let started = Instant::now();
-        let turn = crate::baseline::assistant_turns(request);
+        let turn = crate::provider::baseline::assistant_turns(request);
         let k = submits_so_far(request) + 1;
         let (text, tool_calls) = match self.baseline().await? {
             _ if k > self.cfg.max_submits => {
@@ -201,7 +201,9 @@ impl Provider for NoisyProvider {
                 }
             }
         };
-        Ok(crate::baseline::offline_reply("noisy", DISCLAIMER, &text, tool_calls, started))
+        Ok(crate::provider::baseline::offline_reply(
+            "noisy", DISCLAIMER, &text, tool_calls, started,
+        ))
     }
 }
 

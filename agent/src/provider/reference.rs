@@ -20,7 +20,7 @@ use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::terrain::LoadedSol;
 use serde_json::json;
 
-use crate::baseline::Baseline;
+use crate::provider::baseline::Baseline;
 use crate::provider::{
     Content, ModelRequest, ModelResponse, Provider, ProviderError, ProviderKind, ToolCall,
 };
@@ -118,7 +118,7 @@ impl Provider for ReferenceProvider {
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
         let started = Instant::now();
-        let turn = crate::baseline::assistant_turns(request);
+        let turn = crate::provider::baseline::assistant_turns(request);
         let s = &self.sol.sol;
         let (text, tool_calls) = match turn {
             0 => {
@@ -203,7 +203,13 @@ impl Provider for ReferenceProvider {
                 _ => ("I have nothing further to offer.".to_owned(), vec![]),
             },
         };
-        Ok(crate::baseline::offline_reply("reference", DISCLAIMER, &text, tool_calls, started))
+        Ok(crate::provider::baseline::offline_reply(
+            "reference",
+            DISCLAIMER,
+            &text,
+            tool_calls,
+            started,
+        ))
     }
 }
 
