@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     cli::init_logging();
     // GDAL's own warnings (odd metadata, a reprojection's caveats) go through `tracing` like
     // everything else, for every command that opens a raster.
-    breadcrumb_tools::import::gdal_messages_to_tracing();
+    breadcrumb_tools::terrain::raster_io::gdal_messages_to_tracing();
     match cli::run(args) {
         Ok(status) => status.into(),
         // `| head`: the reader took what it wanted; nothing is wrong.

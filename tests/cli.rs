@@ -87,6 +87,30 @@ fn synth_is_deterministic_and_slope_writes_a_raster() {
     assert_eq!(v["ortho"]["width"], 256, "the ortho is twice as fine as the DEM");
 }
 
+/// A synthetic site's CRS has a name, as the real Gale DEM's has: Mars 2000 equidistant
+/// cylindrical, not "unknown".
+#[test]
+fn info_names_the_crs_of_a_synthetic_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("s");
+    let site = site.to_string_lossy();
+    let o = breadcrumb(&["site", "synth", "--seed", "7", "--size", "256", "--res", "1.0", &site]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = breadcrumb(&["site", "info", &site]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("CRS Mars2000 Equidistant Cylindrical clon"), "{text}");
+    assert!(!text.contains("unknown"), "{text}");
+    let o = breadcrumb(&["site", "info", "--json", &site]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let crs = v["dem"]["crs"].as_str().unwrap();
+    assert!(crs.starts_with("Mars2000 Equidistant Cylindrical clon"), "{crs}");
+    // The real Gale DEM's CRS reads the same way.
+    let o = breadcrumb(&["site", "info", "--json", &realdata("gale-marias-pass")]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["dem"]["crs"].as_str().unwrap().starts_with("Mars2000 Equidistant Cylindrical"));
+}
+
 #[test]
 fn info_summarises_the_real_gale_bundle() {
     let o = breadcrumb(&["site", "info", &realdata("gale-marias-pass")]);

@@ -4,7 +4,9 @@
 //! [`breadcrumb_agent`] and reads [`breadcrumb_tools`]:
 //!
 //! - [`suite`]: suite files (which sols, what is expected of each);
-//! - [`score`]: per-attempt scores and per-cell summaries (Wilson intervals, medians);
+//! - [`score`]: per-attempt scores and per-cell summaries;
+//! - [`stats`]: Wilson intervals, medians and quartiles, McNemar's exact test, the paired
+//!   bootstrap;
 //! - [`store`]: the SQLite run store (runs, cells, attempts committed one by one);
 //! - [`runner`]: the matrix runner (bounded concurrency, per-model rate limits, resume);
 //! - [`cache`]: the response cache keyed by the exact request.
@@ -18,6 +20,7 @@ pub mod error;
 pub mod report;
 pub mod runner;
 pub mod score;
+pub mod stats;
 pub mod store;
 pub mod suite;
 

@@ -1,12 +1,15 @@
 //! Scores: per attempt (from a [`RunReport`] and what is known of the sol) and per matrix cell
-//! (rates with 95% Wilson intervals, medians). Pure functions, no I/O.
+//! (rates with 95% Wilson intervals, medians and quartiles from [`crate::stats`]). Pure
+//! functions, no I/O.
 
 use std::collections::BTreeMap;
 
 use breadcrumb_agent::session::{RunReport, RunStatus};
-use breadcrumb_tools::checker::Pt;
+use breadcrumb_tools::geometry::{distance as dist, polyline_length, Pt};
+use geo::{FrechetDistance, LineString};
 use serde::{Deserialize, Serialize};
 
+use crate::stats::{median, quartiles, wilson, Quartiles, Rate};
 use crate::suite::Expect;
 
 /// What scoring an attempt needs besides its report.
@@ -116,16 +119,6 @@ pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores 
     }
 }
 
-fn dist(a: Pt, b: Pt) -> f64 {
-    (a.0 - b.0).hypot(a.1 - b.1)
-}
-
-/// Length of a polyline, metres.
-#[must_use]
-pub fn polyline_length(points: &[Pt]) -> f64 {
-    points.windows(2).map(|w| dist(w[0], w[1])).sum()
-}
-
 /// The polyline with points added so that no two consecutive ones are more than `step` apart.
 #[must_use]
 pub fn densify(points: &[Pt], step: f64) -> Vec<Pt> {
@@ -144,102 +137,17 @@ pub fn densify(points: &[Pt], step: f64) -> Vec<Pt> {
 }
 
 /// Discrete Fréchet distance between two point sequences (Eiter & Mannila); `None` when either
-/// is empty.
+/// is empty. geo's [`FrechetDistance`] is the same recurrence over the same Euclidean distances
+/// and gives the very same numbers (tested below against the hand-made cases and a two-row
+/// implementation); it keeps the whole `a.len() x b.len()` table, 8 MB for two 1 km routes
+/// densified to 1 m, which is fine at drive scale.
 #[must_use]
 pub fn frechet(a: &[Pt], b: &[Pt]) -> Option<f64> {
     if a.is_empty() || b.is_empty() {
         return None;
     }
-    let m = b.len();
-    let mut prev = vec![0.0f64; m];
-    let mut cur = vec![0.0f64; m];
-    for (i, p) in a.iter().enumerate() {
-        for (j, q) in b.iter().enumerate() {
-            let d = dist(*p, *q);
-            cur[j] = match (i, j) {
-                (0, 0) => d,
-                (0, _) => cur[j - 1].max(d),
-                (_, 0) => prev[0].max(d),
-                _ => prev[j].min(prev[j - 1]).min(cur[j - 1]).max(d),
-            };
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    Some(prev[m - 1])
-}
-
-/// A rate with its 95% Wilson score interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Rate {
-    /// Successes.
-    pub k: u32,
-    /// Trials.
-    pub n: u32,
-    /// `k / n` (0 when `n` is 0).
-    pub p: f64,
-    /// Lower end of the 95% interval.
-    pub lo: f64,
-    /// Upper end of the 95% interval.
-    pub hi: f64,
-}
-
-/// `k` successes in `n` trials with the 95% Wilson score interval (`[0, 1]` when `n` is 0).
-#[must_use]
-pub fn wilson(k: u32, n: u32) -> Rate {
-    if n == 0 {
-        return Rate { k, n, p: 0.0, lo: 0.0, hi: 1.0 };
-    }
-    let z = 1.959_963_984_540_054_f64;
-    let (kf, nf) = (f64::from(k.min(n)), f64::from(n));
-    let p = kf / nf;
-    let z2 = z * z;
-    let denom = 1.0 + z2 / nf;
-    let centre = (p + z2 / (2.0 * nf)) / denom;
-    let half = z / denom * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
-    Rate { k, n, p, lo: (centre - half).max(0.0), hi: (centre + half).min(1.0) }
-}
-
-/// The median of the finite values (`None` when there are none).
-#[must_use]
-pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { f64::midpoint(v[n / 2 - 1], v[n / 2]) })
-}
-
-/// The middle half of some values: quartiles by linear interpolation between order statistics
-/// (the usual "type 7" definition), the median between them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Quartiles {
-    /// First quartile.
-    pub p25: f64,
-    /// Median.
-    pub median: f64,
-    /// Third quartile.
-    pub p75: f64,
-}
-
-/// The quartiles of the finite `values`, `None` when there are none.
-#[must_use]
-pub fn quartiles(values: impl IntoIterator<Item = f64>) -> Option<Quartiles> {
-    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        #[allow(clippy::cast_precision_loss)]
-        let h = q * (v.len() - 1) as f64;
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let lo = h.floor() as usize;
-        let hi = (lo + 1).min(v.len() - 1);
-        v[lo] + (h - h.floor()) * (v[hi] - v[lo])
-    };
-    Some(Quartiles { p25: at(0.25), median: at(0.5), p75: at(0.75) })
+    let line = |p: &[Pt]| LineString::from(p.to_vec());
+    Some(line(a).frechet_distance(&line(b)))
 }
 
 /// How widely a cell's continuous scores spread: their quartiles.
@@ -328,35 +236,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quartiles_interpolate_between_order_statistics() {
-        // 1..=5: quartiles 2, 3, 4 exactly; 1..=4: 1.75, 2.5, 3.25 (type 7, as R and numpy).
-        let q = quartiles([5.0, 1.0, 3.0, 2.0, 4.0]).unwrap();
-        assert_eq!((q.p25, q.median, q.p75), (2.0, 3.0, 4.0));
-        let q = quartiles([4.0, 1.0, 3.0, 2.0, f64::NAN]).unwrap();
-        assert_eq!((q.p25, q.median, q.p75), (1.75, 2.5, 3.25));
-        assert_eq!(q.median, median([1.0, 2.0, 3.0, 4.0]).unwrap());
-        let one = quartiles([7.0]).unwrap();
-        assert_eq!((one.p25, one.median, one.p75), (7.0, 7.0, 7.0));
-        assert!(quartiles([f64::INFINITY]).is_none());
-    }
-
-    #[test]
-    fn wilson_matches_known_values() {
-        // 8 of 10: the textbook interval is [0.490, 0.943].
-        let r = wilson(8, 10);
-        assert!((r.p - 0.8).abs() < 1e-12);
-        assert!((r.lo - 0.4902).abs() < 1e-3, "{r:?}");
-        assert!((r.hi - 0.9433).abs() < 1e-3, "{r:?}");
-        // 0 of 10 and 10 of 10 stay inside [0, 1] and are not degenerate.
-        let z = wilson(0, 10);
-        assert_eq!(z.lo, 0.0);
-        assert!((z.hi - 0.2775).abs() < 1e-3, "{z:?}");
-        let all = wilson(10, 10);
-        assert!((all.lo - 0.7225).abs() < 1e-3 && (all.hi - 1.0).abs() < 1e-12, "{all:?}");
-        assert_eq!(wilson(0, 0), Rate { k: 0, n: 0, p: 0.0, lo: 0.0, hi: 1.0 });
-    }
-
-    #[test]
     fn frechet_known_cases() {
         let a = [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)];
         assert_eq!(frechet(&a, &a), Some(0.0));
@@ -375,6 +254,48 @@ mod tests {
         assert_eq!(frechet(&[], &a), None);
     }
 
+    /// The two-row discrete Fréchet this crate used before geo's: the oracle geo must match.
+    fn two_row_frechet(a: &[Pt], b: &[Pt]) -> f64 {
+        let m = b.len();
+        let mut prev = vec![0.0f64; m];
+        let mut cur = vec![0.0f64; m];
+        for (i, p) in a.iter().enumerate() {
+            for (j, q) in b.iter().enumerate() {
+                let d = dist(*p, *q);
+                cur[j] = match (i, j) {
+                    (0, 0) => d,
+                    (0, _) => cur[j - 1].max(d),
+                    (_, 0) => prev[0].max(d),
+                    _ => prev[j].min(prev[j - 1]).min(cur[j - 1]).max(d),
+                };
+            }
+            std::mem::swap(&mut prev, &mut cur);
+        }
+        prev[m - 1]
+    }
+
+    #[test]
+    fn geo_frechet_gives_the_same_numbers_as_the_two_row_recurrence() {
+        // Deterministic wiggly routes in map coordinates of millions of metres, densified as
+        // scoring does, of different lengths in both orders.
+        let route = |n: usize, k: u64| -> Vec<Pt> {
+            (0..n)
+                .map(|i| {
+                    let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15 ^ k) >> 40;
+                    (8_142_406.0 + 7.0 * i as f64, -276_455.0 + (h % 1000) as f64 / 50.0)
+                })
+                .collect()
+        };
+        for (n, m, k) in [(2, 2, 1), (5, 9, 2), (12, 7, 3), (30, 31, 4)] {
+            let (a, b) = (densify(&route(n, k), 1.0), densify(&route(m, k + 10), 1.0));
+            assert_eq!(frechet(&a, &b), Some(two_row_frechet(&a, &b)), "{n} x {m}");
+            assert_eq!(frechet(&b, &a), Some(two_row_frechet(&b, &a)), "{m} x {n}");
+        }
+        let a = [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)];
+        let c = [(0.0, 0.0), (1.0, 3.0), (2.0, 0.0)];
+        assert_eq!(frechet(&a, &c), Some(two_row_frechet(&a, &c)));
+    }
+
     #[test]
     fn densify_keeps_ends_and_bounds_steps() {
         let d = densify(&[(0.0, 0.0), (10.0, 0.0), (10.0, 2.5)], 1.0);
@@ -386,10 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn median_and_summary() {
-        assert_eq!(median([3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median([4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median([f64::NAN]), None);
+    fn summary_counts_rates_and_medians() {
         let mut a = AttemptScores {
             status: "accepted".into(),
             accepted: true,

@@ -13,7 +13,7 @@
 //! Sols can also be built at load time from real drives (the `gale` suite): a `[[drive]]`
 //! picks one drive of a traverse GeoJSON by its `sol` property and becomes a sol whose start and
 //! goal are the drive's ends, whose keep-in is a corridor around it and whose reference route
-//! is the drive as driven (see `breadcrumb_tools::terrain::sol_from_route`). The terrain and the
+//! is the drive as driven (see `breadcrumb_sites::sol_from_route`). The terrain and the
 //! drives are read where they lie (`../shared/realdata/`), never copied into the repository:
 //!
 //! ```toml
@@ -31,8 +31,8 @@
 
 use std::path::{Path, PathBuf};
 
+use breadcrumb_sites::sol_from_route::{sol_from_route, FromRouteOptions};
 use breadcrumb_tools::checker::Pt;
-use breadcrumb_tools::terrain::sol_from_route::{sol_from_route, FromRouteOptions};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
 use serde::{Deserialize, Serialize};
 

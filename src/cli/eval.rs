@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{bail, Context};
 use breadcrumb_evals::runner::{self, Event, Matrix, RunOutcome, RunnerConfig};
-use breadcrumb_evals::score::{CellSummary, Rate};
+use breadcrumb_evals::score::CellSummary;
+use breadcrumb_evals::stats::Rate;
 use breadcrumb_evals::store::{RunOptions, Store};
 use breadcrumb_evals::suite::Suite;
 use clap::{Args, Subcommand};

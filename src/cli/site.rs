@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use breadcrumb_sites::import::{import_bundle, ImportOptions};
+use breadcrumb_sites::synth::{generate, write_site, SynthParams};
 use breadcrumb_tools::analysis::slope::write_slope_raster;
-use breadcrumb_tools::import::{import_bundle, ImportOptions};
-use breadcrumb_tools::synth::{generate, write_site, SynthParams};
 use breadcrumb_tools::terrain::{Bundle, Dem, HazardClass};
 use clap::{Args, Subcommand};
 
@@ -196,7 +196,7 @@ fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
 /// a bare parameter file.
 fn load_params(path: &std::path::Path) -> anyhow::Result<SynthParams> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    if let Ok(manifest) = breadcrumb_tools::synth::manifest::from_toml(&text) {
+    if let Ok(manifest) = breadcrumb_sites::synth::manifest::from_toml(&text) {
         return Ok(manifest.params);
     }
     toml::from_str::<SynthParams>(&text)

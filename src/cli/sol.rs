@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use breadcrumb_tools::checker::rover_path;
-use breadcrumb_tools::terrain::sol_from_route::{
+use breadcrumb_sites::sol_from_route::{
     sol_from_route, write_sol, FromRouteOptions, DEFAULT_CORRIDOR_M, DEFAULT_GOAL_TOLERANCE_M,
 };
+use breadcrumb_tools::checker::rover_path;
 use clap::{Args, Subcommand};
 
 use super::ExitStatus;

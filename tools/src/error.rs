@@ -76,17 +76,20 @@ pub enum ToolsError {
 
 impl ToolsError {
     /// Wraps a GDAL error that happened while reading `path`.
-    pub(crate) fn raster(path: impl Into<PathBuf>, err: &gdal::errors::GdalError) -> Self {
+    #[must_use]
+    pub fn raster(path: impl Into<PathBuf>, err: &gdal::errors::GdalError) -> Self {
         ToolsError::Raster { path: path.into(), detail: err.to_string() }
     }
 
     /// Wraps a GDAL error that happened while writing `path`.
-    pub(crate) fn write(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+    #[must_use]
+    pub fn write(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
         ToolsError::Write { path: path.into(), detail: err.to_string() }
     }
 
     /// Wraps an I/O error on `path`.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    #[must_use]
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ToolsError::Io { path: path.into(), source }
     }
 }

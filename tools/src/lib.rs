@@ -1,6 +1,7 @@
 //! # breadcrumb-tools
 //!
-//! Everything deterministic in breadcrumb; it knows nothing of models or networks.
+//! Everything deterministic in breadcrumb; it knows nothing of models or networks. Making
+//! sites (synthesis, import, sols from real drives) is the `breadcrumb-sites` crate above it.
 //!
 //! - [`terrain`]: rasters read through GDAL in windows with an LRU tile cache ([`terrain::Dem`]),
 //!   in-memory grids ([`terrain::Grid`]), terrain bundles, sols and rover profiles.
@@ -8,13 +9,12 @@
 //!   rover tilt from a plane fitted under the footprint.
 //! - [`checker`]: the safety checker: every rule, a dense footprint walk, deterministic
 //!   verdicts.
-//! - [`import`]: real terrain (any GDAL raster, local or by URL) into a bundle; the ortho
-//!   warped into the DEM's CRS when they differ.
+//! - [`geometry`]: map points, polyline length, point-to-segment and segment-to-polygon
+//!   distances, and the R-tree zone index, one copy shared by every floor.
 //! - [`cost`]: the planner's traversal cost grid (infinite where the checker could refuse),
 //!   and the cost of any polyline.
 //! - [`planner`]: the baseline planner: A* on the cost grid, simplified into waypoints that
 //!   pass the checker, or a refusal naming the constraint that walls the goal off.
-//! - [`synth`]: synthetic Mars sites from published crater, rock and bedform models.
 //! - [`tiles`]: PNG views of the map with labelled grid lines in map metres, for the model;
 //!   [`render`]: a checked plan's route and violations over image and slope, side by side.
 //!
@@ -27,10 +27,9 @@ pub mod api;
 pub mod checker;
 pub mod cost;
 pub mod error;
-pub mod import;
+pub mod geometry;
 pub mod planner;
 pub mod render;
-pub mod synth;
 pub mod terrain;
 pub mod tiles;
 

@@ -7,6 +7,7 @@ use breadcrumb_tools::terrain::raster_io::{write_f32_geotiff, write_u8_geotiff};
 use breadcrumb_tools::terrain::{Bundle, Dem, GeoTransform, Grid};
 
 use crate::realdata;
+use crate::support::write_pds3;
 
 #[test]
 fn gale_bundle_opens_with_a_finer_ortho_in_the_same_crs() {
@@ -36,42 +37,6 @@ fn steep_crop_in_a_local_frame_opens() {
     let (xmin, ymin, xmax, ymax) = dem.extent();
     assert!((xmin - 0.0).abs() < 1e-9 && (ymin - 0.0).abs() < 1e-6);
     assert!((xmax - 70.7).abs() < 1e-6 && (ymax - 121.2).abs() < 1e-6);
-}
-
-/// Writes a HiRISE-DTM-like PDS3 `.IMG` (attached label, PC_REAL samples, equirectangular map
-/// projection), the format HiRISE DTEEC products come in.
-pub fn write_pds3(path: &Path, width: usize, height: usize, value: impl Fn(usize, usize) -> f32) {
-    let rec = width * 4;
-    let label = |lr: usize| {
-        format!(
-            "PDS_VERSION_ID = PDS3\r\nRECORD_TYPE = FIXED_LENGTH\r\nRECORD_BYTES = {rec}\r\n\
-             FILE_RECORDS = {fr}\r\nLABEL_RECORDS = {lr}\r\n^IMAGE = {im}\r\n\
-             OBJECT = IMAGE\r\n  LINES = {height}\r\n  LINE_SAMPLES = {width}\r\n\
-             SAMPLE_TYPE = PC_REAL\r\n  SAMPLE_BITS = 32\r\n  BANDS = 1\r\n\
-             MISSING_CONSTANT = 16#FF7FFFFB#\r\nEND_OBJECT = IMAGE\r\n\
-             OBJECT = IMAGE_MAP_PROJECTION\r\n  MAP_PROJECTION_TYPE = \"EQUIRECTANGULAR\"\r\n\
-             A_AXIS_RADIUS = 3396.19 <KM>\r\n  B_AXIS_RADIUS = 3396.19 <KM>\r\n\
-             C_AXIS_RADIUS = 3396.19 <KM>\r\n  CENTER_LATITUDE = 0.0 <DEG>\r\n\
-             CENTER_LONGITUDE = 0.0 <DEG>\r\n  MAP_SCALE = 1.0 <METERS/PIXEL>\r\n\
-             LINE_PROJECTION_OFFSET = 1000.0 <PIXEL>\r\n\
-             SAMPLE_PROJECTION_OFFSET = -5000.0 <PIXEL>\r\n\
-             END_OBJECT = IMAGE_MAP_PROJECTION\r\nEND\r\n",
-            fr = lr + height,
-            im = lr + 1
-        )
-    };
-    let mut lr = 1;
-    while label(lr).len() > lr * rec {
-        lr += 1;
-    }
-    let mut bytes = label(lr).into_bytes();
-    bytes.resize(lr * rec, b' ');
-    for r in 0..height {
-        for c in 0..width {
-            bytes.extend_from_slice(&value(c, r).to_le_bytes());
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
 }
 
 #[test]

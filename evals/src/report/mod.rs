@@ -50,7 +50,8 @@ use self::page::{
     RunView, SolView,
 };
 use crate::error::EvalError;
-use crate::score::{summarize, AttemptScores, Rate};
+use crate::score::{summarize, AttemptScores};
+use crate::stats::Rate;
 use crate::store::{RunRecord, Store, StoredAttempt};
 use crate::suite::{Suite, SuiteSol};
 
@@ -181,7 +182,7 @@ fn rate_view(r: &Rate) -> RateView {
 }
 
 /// A median with its interquartile range below it when the values spread: `1.014 (1.00–1.03)`.
-fn spread(q: Option<crate::score::Quartiles>, digits: usize) -> String {
+fn spread(q: Option<crate::stats::Quartiles>, digits: usize) -> String {
     match q {
         None => "-".into(),
         Some(q) if (q.p75 - q.p25).abs() < f64::EPSILON => format!("{:.digits$}", q.median),

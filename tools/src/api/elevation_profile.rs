@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args::{bounded, r2, waypoints_on_map, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
+use crate::geometry::polyline_length;
 
 /// Ground elevation sampled along a polyline (bilinear between DEM cell centres), with the
 /// total climb and descent. Use it to see how a route rises and falls between waypoints.
@@ -66,7 +67,7 @@ impl Tool for ElevationProfile {
     fn run(toolbox: &Toolbox, a: ElevationProfileArgs) -> Result<ToolOutput, ToolCallError> {
         let pts = waypoints_on_map(toolbox, &a.waypoints, 2)?;
         let mut step = bounded("step_m", a.step_m, 2.0, 100.0)?;
-        let length: f64 = pts.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum();
+        let length = polyline_length(&pts);
         // Vertices are always sampled, so leave room for them.
         let budget = MAX_SAMPLES.saturating_sub(pts.len()).max(1) as f64;
         if length / step > budget {

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::args::{bounded, on_map, r2, segment_end};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::analysis::slope_grid;
-use crate::checker::geometry::segment_to_polygon;
 use crate::checker::rules::hazards::blocks;
 use crate::checker::walk::pair_step;
 use crate::checker::Pt;
+use crate::geometry::{point_segment_distance, segment_to_polygon};
 use crate::terrain::Grid;
 use rstar::primitives::GeomWithData;
 
@@ -181,18 +181,6 @@ impl Tool for HazardLookup {
             terrain_total,
         })
     }
-}
-
-/// Distance from `p` to segment `a -> b`.
-fn point_segment_distance(p: Pt, a: Pt, b: Pt) -> f64 {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (p.0 - a.0 - t * dx).hypot(p.1 - a.1 - t * dy)
 }
 
 /// A DEM cell over a limit: what, how much, against which limit.

@@ -28,10 +28,10 @@ use serde::Serialize;
 
 pub use self::args::PointM;
 pub use self::error::ToolCallError;
-use crate::checker::rules::{Zone, ZoneIndex};
 use crate::checker::{Checker, Mission, Pt};
 use crate::cost::{build_cost_grid, CostGrid};
 use crate::error::Result;
+use crate::geometry::{Zone, ZoneIndex};
 use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile};
 
 /// A tool's name, description and argument schema, as every provider wants them.

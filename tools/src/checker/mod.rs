@@ -33,7 +33,6 @@
 //! assert_eq!(verdict.summary.max_tilt_deg, Some(0.0));
 //! ```
 
-pub mod geometry;
 pub mod plan;
 pub mod rules;
 pub mod source;
@@ -44,17 +43,17 @@ use std::path::Path;
 
 use geo::Polygon;
 
-pub use geometry::Pt;
+pub use crate::geometry::Pt;
 pub use plan::{Plan, RouteFeature, Waypoint};
 pub use rules::{Rule, RuleOutcome, RULES};
 pub use source::ElevationSource;
 pub use verdict::{RuleSummary, Summary, Verdict, Violation, CHECKER_VERSION, RULE_SET_VERSION};
 
-use self::geometry::polygon_from_ring;
-use self::rules::{Ctx, Zone, ZoneIndex};
+use self::rules::Ctx;
 use self::verdict::MAX_LISTED_PER_RULE;
 use self::walk::{walk_plan, Walker};
 use crate::error::{Result, ToolsError};
+use crate::geometry::{polygon_from_ring, Zone, ZoneIndex};
 use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile, Sol};
 
 /// The terrain is not walked for a plan longer than this many drive budgets: it fails on

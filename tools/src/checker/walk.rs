@@ -62,11 +62,11 @@
 
 use rayon::prelude::*;
 
-use super::geometry::Pt;
 use super::source::ElevationSource;
 use crate::analysis::footprint::fit_plane;
 use crate::analysis::tilt::attitude_on_plane;
 use crate::error::{Result, ToolsError};
+use crate::geometry::Pt;
 use crate::terrain::{GeoTransform, Grid};
 
 /// Tolerance, metres, for a cell centre on the footprint boundary (as in `analysis::footprint`).

@@ -23,7 +23,7 @@ pub fn mission_area(mission: &Mission) -> (f64, f64, f64, f64) {
     let half = 0.5 * mission.drive_budget_m + mission.goal_tolerance_m;
     let mut b = (mid.0 - half, mid.1 - half, mid.0 + half, mid.1 + half);
     if let Some(k) = &mission.keep_in {
-        let kb = crate::checker::geometry::bounds(k);
+        let kb = crate::geometry::bounds(k);
         b = (b.0.max(kb.0), b.1.max(kb.1), b.2.min(kb.2), b.3.min(kb.3));
     }
     b

@@ -1,11 +1,11 @@
 //! Distances from every cell centre to the zones the checker measures the centre path
 //! against: blocking mapped hazards and keep-out zones (must be at least the hazard buffer
 //! away) and the keep-in boundary (must be at least half the rover width inside). Computed
-//! with the checker's own exact geometry ([`crate::checker::geometry`]).
+//! with the checker's own exact geometry ([`crate::geometry`]).
 
 use geo::Polygon;
 
-use crate::checker::geometry::{bounds, segment_inside_clearance, segment_to_polygon};
+use crate::geometry::{bounds, segment_inside_clearance, segment_to_polygon};
 use crate::terrain::GeoTransform;
 
 /// The area being measured: its transform and size.
@@ -75,7 +75,7 @@ pub(crate) fn keep_in_margin(area: &Area, keep_in: &Polygon<f64>) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checker::geometry::polygon_from_ring;
+    use crate::geometry::polygon_from_ring;
 
     #[test]
     fn distances_from_cell_centres() {

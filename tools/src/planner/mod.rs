@@ -33,6 +33,7 @@ use crate::checker::walk::{heading_of, SegmentTerrain, Walker};
 use crate::checker::{rules, Checker, ElevationSource, Mission, Pt, Verdict};
 use crate::cost::{build_cost_grid, Constraint, Constraints, CostGrid, MOVES};
 use crate::error::{Result, ToolsError};
+use crate::geometry::polyline_length;
 use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile};
 
 /// Knobs of the planner (defaults suit 1 m DEMs and Perseverance-like rovers).
@@ -314,7 +315,7 @@ pub fn plan_on_grid(
         };
         stats.expanded += found.expanded;
         let dense = route::dense_polyline(&grid, &found.path, mission.start, spacing);
-        let length: f64 = dense.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum();
+        let length = polyline_length(&dense);
         if rules::exceeds(length, mission.drive_budget_m) {
             if length_only {
                 return refuse(

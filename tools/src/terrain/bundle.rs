@@ -120,6 +120,7 @@ fn check_same_crs(dem: &Dem, other: &Dem) -> Result<()> {
 /// definition (tools name the same Mars sphere differently, "Mars_2000_(Sphere)" vs
 /// "unknown", which GDAL's comparison alone calls different). Import copies a layer as-is
 /// exactly when `Bundle::open` will accept it, because both ask this.
-pub(crate) fn same_crs(a: &SpatialRef, b: &SpatialRef) -> bool {
+#[must_use]
+pub fn same_crs(a: &SpatialRef, b: &SpatialRef) -> bool {
     a == b || matches!((a.to_proj4(), b.to_proj4()), (Ok(pa), Ok(pb)) if pa == pb)
 }

@@ -2,14 +2,12 @@
 //! rover profiles.
 
 pub mod bundle;
-pub mod corridor;
 pub mod dem;
 pub mod grid;
 pub mod hazards;
 pub mod raster_io;
 pub mod rover;
 pub mod sol;
-pub mod sol_from_route;
 
 pub use bundle::Bundle;
 pub use dem::Dem;

@@ -382,3 +382,19 @@ impl RowReader {
         self.dataset.flush_cache().map_err(|e| ToolsError::raster(&self.path, &e))
     }
 }
+
+/// Sends GDAL's own messages to `tracing` (target `gdal`: warnings at info, errors at debug)
+/// instead of stderr. Why: a command's error must be one line, and GDAL would print its own
+/// `Warning 1: HTTP response code ...` beside it; the failure itself still comes back as a
+/// [`ToolsError`](crate::ToolsError) naming the file. Process-wide: the command-line calls it once.
+pub fn gdal_messages_to_tracing() {
+    gdal::config::set_error_handler(|class, number, message| match class {
+        gdal::errors::CplErrType::Warning => {
+            tracing::info!(target: "gdal", "GDAL warning {number}: {message}");
+        }
+        gdal::errors::CplErrType::Debug | gdal::errors::CplErrType::None => {
+            tracing::trace!(target: "gdal", "GDAL {number}: {message}");
+        }
+        _ => tracing::debug!(target: "gdal", "GDAL error {number}: {message}"),
+    });
+}

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use breadcrumb_tools::checker::geometry::polygon_from_ring;
 use breadcrumb_tools::checker::{Checker, Mission, Pt, Verdict};
+use breadcrumb_tools::geometry::polygon_from_ring;
 use breadcrumb_tools::terrain::{Bundle, GeoTransform, Grid, Hazard, HazardClass, RoverProfile};
 use geo::{MultiPolygon, Polygon};
 

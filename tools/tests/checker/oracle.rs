@@ -9,8 +9,8 @@
 
 use std::collections::BTreeSet;
 
-use breadcrumb_tools::checker::geometry::polygon_from_ring;
 use breadcrumb_tools::checker::{Checker, Mission, Pt, Verdict};
+use breadcrumb_tools::geometry::{polygon_from_ring, polyline_length};
 use breadcrumb_tools::terrain::{Grid, Hazard, HazardClass, RoverProfile};
 use geo::Polygon;
 use proptest::prelude::*;
@@ -379,8 +379,7 @@ fn case_strategy(sites: usize, extent: f64) -> impl Strategy<Value = (usize, Cas
                     ]]
                 })
                 .unwrap_or_default();
-            let total: f64 =
-                route.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum();
+            let total = polyline_length(&route);
             let (so, go, bf) = ends;
             let last = *route.last().unwrap();
             let case = Case {

@@ -14,7 +14,7 @@
 //! the keep-in there (rule `valid_data`).
 
 use super::{violation, Ctx, Rule, RuleOutcome};
-use crate::checker::geometry::segment_inside_clearance;
+use crate::geometry::segment_inside_clearance;
 
 /// Stable ID.
 pub const ID: &str = "keep_in";

@@ -14,14 +14,10 @@ pub mod step;
 pub mod tilt;
 pub mod valid_data;
 
-use geo::Polygon;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{RTree, AABB};
-
-use super::geometry::{bounds, segment_to_polygon, Nearest, Pt};
 use super::verdict::Violation;
 use super::walk::{Extreme, PlanTerrain, SegmentTerrain};
 use super::Mission;
+use crate::geometry::{Pt, ZoneIndex};
 use crate::terrain::RoverProfile;
 
 /// Everything a rule may look at.
@@ -168,81 +164,6 @@ pub(crate) fn terrain_rule(
         }
     }
     RuleOutcome { limit, worst, violations }
-}
-
-/// One polygon of a zone index.
-#[derive(Debug, Clone)]
-pub struct Zone {
-    /// What it is, for messages (`rock #3`, `keep-out "crater rim"`).
-    pub label: String,
-    /// The outline, map metres.
-    pub polygon: Polygon<f64>,
-}
-
-/// Polygons with an R-tree of their bounding boxes.
-#[derive(Debug)]
-pub struct ZoneIndex {
-    zones: Vec<Zone>,
-    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
-}
-
-/// A zone near a stretch of the route.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ZoneHit {
-    /// Index of the zone.
-    pub zone: usize,
-    /// Distance from the stretch and where it is reached.
-    pub nearest: Nearest,
-}
-
-impl ZoneIndex {
-    /// Indexes `zones` (order is kept: it is the tie-break between equally close zones).
-    #[must_use]
-    pub fn new(zones: Vec<Zone>) -> Self {
-        let items = zones
-            .iter()
-            .enumerate()
-            .map(|(i, z)| {
-                let (x0, y0, x1, y1) = bounds(&z.polygon);
-                GeomWithData::new(Rectangle::from_corners([x0, y0], [x1, y1]), i)
-            })
-            .collect();
-        ZoneIndex { zones, tree: RTree::bulk_load(items) }
-    }
-
-    /// The zones.
-    #[must_use]
-    pub fn zones(&self) -> &[Zone] {
-        &self.zones
-    }
-
-    /// Whether there are no zones.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.zones.is_empty()
-    }
-
-    /// Every zone within `radius` of segment `a -> b`, by zone index.
-    #[must_use]
-    pub fn near(&self, a: Pt, b: Pt, radius: f64) -> Vec<ZoneHit> {
-        if self.zones.is_empty() {
-            return Vec::new();
-        }
-        let env = AABB::from_corners(
-            [a.0.min(b.0) - radius, a.1.min(b.1) - radius],
-            [a.0.max(b.0) + radius, a.1.max(b.1) + radius],
-        );
-        let mut hits: Vec<ZoneHit> = self
-            .tree
-            .locate_in_envelope_intersecting(&env)
-            .filter_map(|item| {
-                let nearest = segment_to_polygon(a, b, &self.zones[item.data].polygon);
-                (nearest.distance <= radius).then_some(ZoneHit { zone: item.data, nearest })
-            })
-            .collect();
-        hits.sort_by_key(|h| h.zone);
-        hits
-    }
 }
 
 /// How far beyond the buffer zone rules look for the summary's nearest clearance, metres.

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::geometry::{polygon_area, Point};
-use crate::error::{Result, ToolsError};
+use breadcrumb_tools::error::{Result, ToolsError};
 
 /// Full parameter set of a synthetic site. Same parameters give byte-identical products.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

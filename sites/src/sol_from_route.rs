@@ -13,12 +13,13 @@ use std::path::{Component, Path, PathBuf};
 
 use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 
-use super::bundle::Bundle;
-use super::corridor::{clip_to_valid, corridor, open_ring};
-use super::rover::RoverProfile;
-use super::sol::{Goal, Sol, Start};
-use crate::checker::plan::{routes_from_geojson, RouteFeature};
-use crate::error::{Result, ToolsError};
+use crate::corridor::{clip_to_valid, corridor, open_ring};
+use breadcrumb_tools::checker::plan::{routes_from_geojson, RouteFeature};
+use breadcrumb_tools::error::{Result, ToolsError};
+use breadcrumb_tools::geometry::polyline_length;
+use breadcrumb_tools::terrain::bundle::Bundle;
+use breadcrumb_tools::terrain::rover::RoverProfile;
+use breadcrumb_tools::terrain::sol::{Goal, Sol, Start};
 
 /// Half-width of the keep-in corridor around the drive, metres: room to plan around what the
 /// drivers went round, not so much that the problem stops being the drive's.
@@ -93,7 +94,7 @@ impl Drive {
     /// Length along the vertices, map metres.
     #[must_use]
     pub fn length_m(&self) -> f64 {
-        self.points.windows(2).map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1])).sum()
+        polyline_length(&self.points)
     }
 }
 
@@ -160,7 +161,7 @@ fn named_crs(text: &str) -> Option<String> {
 fn to_dem_crs(
     points: &[(f64, f64)],
     crs: Option<&str>,
-    dem: &super::Dem,
+    dem: &breadcrumb_tools::terrain::Dem,
     origin: &Path,
 ) -> Result<(Vec<[f64; 2]>, String)> {
     let as_is = || points.iter().map(|p| [p.0, p.1]).collect::<Vec<_>>();
@@ -288,7 +289,7 @@ pub fn sol_from_route(opts: &FromRouteOptions) -> Result<(Sol, Drive)> {
         open_ring(&keep_in).into_iter().map(|p| [round(p[0], 2), round(p[1], 2)]).collect();
     {
         use geo::Intersects;
-        let poly = super::corridor::polygon(&ring);
+        let poly = crate::corridor::polygon(&ring);
         if let Some((i, [x, y])) =
             points.iter().enumerate().find(|(_, [x, y])| !poly.intersects(&geo::Point::new(*x, *y)))
         {

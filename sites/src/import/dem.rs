@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::source::SourceRaster;
-use crate::error::Result;
-use crate::terrain::raster_io::{RowReader, StripWriter, STRIP_ROWS};
+use breadcrumb_tools::error::Result;
+use breadcrumb_tools::terrain::raster_io::{RowReader, StripWriter, STRIP_ROWS};
 
 /// The no-data value written when the source DEM has none or one Float32 cannot hold: the one
 /// the rest of breadcrumb writes (real Mars elevations lie between about -8200 and +21 300 m).

@@ -14,7 +14,7 @@
 //! random stream, so changing one leaves the others identical.
 //!
 //! ```no_run
-//! use breadcrumb_tools::synth::{generate, write_site, SynthParams};
+//! use breadcrumb_sites::synth::{generate, write_site, SynthParams};
 //! let params = SynthParams::preset("mixed", 42, 512, 1.0)?;
 //! let site = generate(&params)?;
 //! write_site(&site, &params, std::path::Path::new("fixtures/sites/synth-mixed"))?;
@@ -47,11 +47,12 @@ pub use params::{
 };
 pub use presets::PRESETS;
 
-use crate::error::{Result, ToolsError};
-use crate::terrain::grid::{GeoTransform, Grid};
-use crate::terrain::raster_io::{wkt_from_proj4, write_f32_geotiff, write_u8_geotiff};
+use breadcrumb_tools::error::{Result, ToolsError};
+use breadcrumb_tools::terrain::grid::{GeoTransform, Grid};
+use breadcrumb_tools::terrain::raster_io::{write_f32_geotiff, write_u8_geotiff};
 use canvas::Canvas;
 use craters::Crater;
+use gdal::spatial_ref::SpatialRef;
 use geometry::{bounds, contains, polygon_area, Point};
 use rng::Stream;
 use rocks::{Rock, RockLaw, RockSource};
@@ -141,6 +142,27 @@ pub fn site_crs(p: &SynthParams) -> (String, (f64, f64)) {
     let yc = MARS_RADIUS_M * p.centre_lat_deg.to_radians();
     let snap = |v: f64| (v / p.res_m).round() * p.res_m;
     (proj4, (snap(-half), snap(yc - half)))
+}
+
+/// The site's CRS as WKT with its names: the same CRS as [`site_crs`]'s PROJ string, named as
+/// the real HiRISE and CTX products of Mars name theirs (`Mars2000 Equidistant Cylindrical`, on
+/// the `GCS_Mars_2000_Sphere` datum), so that `site info` and `gdalinfo` say what the ground is
+/// instead of "unknown" (a PROJ string carries no names).
+pub fn site_crs_wkt(p: &SynthParams) -> Result<String> {
+    let (lat, lon) = (p.centre_lat_deg, p.centre_lon_deg);
+    let wkt = format!(
+        "PROJCS[\"Mars2000 Equidistant Cylindrical clon{lon} lat_ts{lat}\",\
+         GEOGCS[\"GCS_Mars_2000_Sphere\",DATUM[\"Mars_2000_(Sphere)\",\
+         SPHEROID[\"Mars_2000_Sphere_IAU_IAG\",{MARS_RADIUS_M},0]],\
+         PRIMEM[\"Reference_Meridian\",0],UNIT[\"degree\",0.0174532925199433]],\
+         PROJECTION[\"Equirectangular\"],PARAMETER[\"standard_parallel_1\",{lat}],\
+         PARAMETER[\"central_meridian\",{lon}],PARAMETER[\"false_easting\",0],\
+         PARAMETER[\"false_northing\",0],UNIT[\"metre\",1],\
+         AXIS[\"Easting\",EAST],AXIS[\"Northing\",NORTH]]"
+    );
+    SpatialRef::from_wkt(&wkt)
+        .and_then(|s| s.to_wkt())
+        .map_err(|e| ToolsError::Argument(format!("site CRS at {lat} N, {lon} E: {e}")))
 }
 
 /// Nearest-pixel sand weight at a site-local point (0 off the canvas).
@@ -260,7 +282,7 @@ pub fn generate(params: &SynthParams) -> Result<SynthSite> {
     params.validate()?;
     let p = params;
     let (proj4, origin) = site_crs(p);
-    let crs_wkt = wkt_from_proj4(&proj4)?;
+    let crs_wkt = site_crs_wkt(p)?;
     let n = 2 * p.size;
     let cell = p.res_m / 2.0;
     let noise = rng::splitmix64(p.seed ^ Stream::Noise as u64);
@@ -414,7 +436,7 @@ fn write_all(site: &SynthSite, params: &SynthParams, out_dir: &Path, staging: &P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::slope::{slope_grid, summarize_slope};
+    use breadcrumb_tools::analysis::slope::{slope_grid, summarize_slope};
 
     fn slope_stats(p: &SynthParams) -> (f64, f64) {
         let site = generate(p).unwrap();
@@ -455,8 +477,25 @@ mod tests {
         assert_eq!(m.generator_version, GENERATOR_VERSION);
         assert_eq!(m.summary, site.summary);
         // The bundle opens with the terrain reader, hazards included.
-        let bundle = crate::terrain::Bundle::open(dir.path()).unwrap();
+        let bundle = breadcrumb_tools::terrain::Bundle::open(dir.path()).unwrap();
         assert_eq!(bundle.hazards.len(), site.hazards.features.len());
+    }
+
+    #[test]
+    fn the_named_crs_is_the_proj_string_s_crs() {
+        let p = SynthParams::preset("plains", 3, 32, 1.0).unwrap();
+        let site = generate(&p).unwrap();
+        assert!(
+            site.crs_wkt
+                .starts_with("PROJCS[\"Mars2000 Equidistant Cylindrical clon77.4 lat_ts18.4\""),
+            "{}",
+            site.crs_wkt
+        );
+        assert!(site.crs_wkt.contains("GCS_Mars_2000_Sphere"), "{}", site.crs_wkt);
+        let named = SpatialRef::from_wkt(&site.crs_wkt).unwrap();
+        let plain = SpatialRef::from_proj4(&site.crs_proj4).unwrap();
+        assert!(breadcrumb_tools::terrain::bundle::same_crs(&named, &plain));
+        assert_eq!(named.to_proj4().unwrap().trim(), plain.to_proj4().unwrap().trim());
     }
 
     #[test]

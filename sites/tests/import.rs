@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use breadcrumb_tools::import::{import_bundle, ImportOptions, OrthoMethod, FALLBACK_NODATA};
+use breadcrumb_sites::import::{import_bundle, ImportOptions, OrthoMethod, FALLBACK_NODATA};
 use breadcrumb_tools::terrain::raster_io::{wkt_from_proj4, write_f32_geotiff, write_u8_geotiff};
 use breadcrumb_tools::terrain::{Bundle, Dem, GeoTransform, Grid};
 use gdal::raster::{reproject, RasterCreationOptions};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::{Dataset, DriverManager, Metadata as _};
 
-use crate::bundle::write_pds3;
 use crate::realdata;
+use crate::support::write_pds3;
 
 fn gale(file: &str) -> PathBuf {
     realdata("gale-marias-pass").join(file)

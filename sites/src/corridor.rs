@@ -7,8 +7,8 @@
 
 use geo::{BooleanOps, BoundingRect, Contains, Coord, LineString, MultiPolygon, Point, Polygon};
 
-use super::dem::Dem;
-use crate::error::{Result, ToolsError};
+use breadcrumb_tools::error::{Result, ToolsError};
+use breadcrumb_tools::terrain::dem::Dem;
 
 /// Sides of the polygon standing for each disc: the corridor is at most 1 / cos(pi / 32),
 /// 0.5 %, wider than asked.

@@ -1,6 +1,6 @@
 //! Importing real terrain into a bundle: a DEM, an optional ortho image and optional mapped
 //! hazards, read in any format GDAL reads (GeoTIFF, HiRISE PDS3 `.IMG`, JP2, a COG by
-//! `/vsicurl/` URL), written as the bundle layout [`crate::terrain::Bundle::open`] reads.
+//! `/vsicurl/` URL), written as the bundle layout [`breadcrumb_tools::terrain::Bundle::open`] reads.
 //!
 //! Every input is opened and checked before anything is written, and the bundle is written
 //! into a hidden staging directory beside the output and renamed into place only when complete,
@@ -10,7 +10,7 @@
 //! # Examples
 //!
 //! ```no_run
-//! use breadcrumb_tools::import::{import_bundle, ImportOptions};
+//! use breadcrumb_sites::import::{import_bundle, ImportOptions};
 //!
 //! let report = import_bundle(&ImportOptions {
 //!     ortho: Some("ESP_042252_1930_RED.JP2".into()),
@@ -32,8 +32,8 @@ pub use dem::{output_nodata, DemImport, FALLBACK_NODATA};
 pub use manifest::IMPORT_VERSION;
 pub use ortho::{aligned_grid, OrthoImport, OrthoMethod, RESOLUTION_SLACK};
 
-use crate::error::{Result, ToolsError};
-use crate::terrain::hazards::load_hazards;
+use breadcrumb_tools::error::{Result, ToolsError};
+use breadcrumb_tools::terrain::hazards::load_hazards;
 use manifest::{ManifestParts, Origin};
 use source::SourceRaster;
 use staging::Staging;
@@ -83,22 +83,6 @@ pub struct ImportReport {
     pub ortho: Option<OrthoImport>,
     /// Number of hazard features copied (0 without hazards).
     pub hazards: usize,
-}
-
-/// Sends GDAL's own messages to `tracing` (target `gdal`: warnings at info, errors at debug)
-/// instead of stderr. Why: a command's error must be one line, and GDAL would print its own
-/// `Warning 1: HTTP response code ...` beside it; the failure itself still comes back as a
-/// [`ToolsError`] naming the file. Process-wide: the command-line calls it once.
-pub fn gdal_messages_to_tracing() {
-    gdal::config::set_error_handler(|class, number, message| match class {
-        gdal::errors::CplErrType::Warning => {
-            tracing::info!(target: "gdal", "GDAL warning {number}: {message}");
-        }
-        gdal::errors::CplErrType::Debug | gdal::errors::CplErrType::None => {
-            tracing::trace!(target: "gdal", "GDAL {number}: {message}");
-        }
-        _ => tracing::debug!(target: "gdal", "GDAL error {number}: {message}"),
-    });
 }
 
 /// Imports a DEM (and optionally an ortho image and hazards) into a new bundle directory.

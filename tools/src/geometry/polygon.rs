@@ -8,8 +8,7 @@
 
 use geo::{LineString, Polygon};
 
-/// A map point `(x, y)`, metres.
-pub type Pt = (f64, f64);
+use super::{closest_on_segment, Pt};
 
 /// Where along a segment `a -> b` something happens: `t` in `[0, 1]` and the distance found.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,13 +40,6 @@ fn sub(p: Pt, o: Pt) -> Pt {
     (p.0 - o.0, p.1 - o.1)
 }
 
-/// Closest point of segment `0 -> d` (relative coordinates) to `p`: `(t, distance)`.
-fn closest_on(p: Pt, d: Pt) -> (f64, f64) {
-    let len2 = d.0 * d.0 + d.1 * d.1;
-    let t = if len2 > 0.0 { ((p.0 * d.0 + p.1 * d.1) / len2).clamp(0.0, 1.0) } else { 0.0 };
-    (t, (p.0 - t * d.0).hypot(p.1 - t * d.1))
-}
-
 fn cross(a: Pt, b: Pt) -> f64 {
     a.0 * b.1 - a.1 * b.0
 }
@@ -72,7 +64,7 @@ fn first_meet(d: Pt, c: Pt, e: Pt) -> Option<f64> {
     let len2 = d.0 * d.0 + d.1 * d.1;
     if len2 == 0.0 {
         // The route "segment" is a point: on c -> e?
-        let (_, dist) = closest_on(sub((0.0, 0.0), c), f);
+        let (_, dist) = closest_on_segment((0.0, 0.0), c, e);
         return (dist == 0.0).then_some(0.0);
     }
     let tc = (c.0 * d.0 + c.1 * d.1) / len2;
@@ -137,13 +129,13 @@ impl Rel {
                 continue;
             }
             // Disjoint segments: the minimum is at one of the four endpoints.
-            let (_, da) = closest_on(sub((0.0, 0.0), c), sub(e, c));
+            let (_, da) = closest_on_segment((0.0, 0.0), c, e);
             best = best.better(Nearest { distance: da, t: 0.0 });
-            let (_, db) = closest_on(sub(d, c), sub(e, c));
+            let (_, db) = closest_on_segment(d, c, e);
             best = best.better(Nearest { distance: db, t: 1.0 });
-            let (tc, dc) = closest_on(c, d);
+            let (tc, dc) = closest_on_segment(c, (0.0, 0.0), d);
             best = best.better(Nearest { distance: dc, t: tc });
-            let (te, de) = closest_on(e, d);
+            let (te, de) = closest_on_segment(e, (0.0, 0.0), d);
             best = best.better(Nearest { distance: de, t: te });
         }
         best
@@ -191,7 +183,7 @@ pub fn segment_inside_clearance(a: Pt, b: Pt, poly: &Polygon<f64>) -> Nearest {
 
 impl Rel {
     fn boundary_point_distance(&self, p: Pt) -> f64 {
-        self.edges().map(|(c, e)| closest_on(sub(p, c), sub(e, c)).1).fold(f64::INFINITY, f64::min)
+        self.edges().map(|(c, e)| closest_on_segment(p, c, e).1).fold(f64::INFINITY, f64::min)
     }
 }
 

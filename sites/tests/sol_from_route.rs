@@ -3,14 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+use breadcrumb_sites::sol_from_route::{sol_from_route, write_sol, FromRouteOptions};
 use breadcrumb_tools::checker::plan::load_routes;
-use breadcrumb_tools::checker::{check_sol, Plan};
-use breadcrumb_tools::terrain::sol_from_route::{sol_from_route, write_sol, FromRouteOptions};
+use breadcrumb_tools::checker::{check_sol, Plan, Pt};
+use breadcrumb_tools::cost::cost_grid_for_sol;
+use breadcrumb_tools::geometry::polyline_length;
+use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannerOptions};
 use breadcrumb_tools::terrain::{Dem, Sol};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use geo::{Contains, Point};
 
 use crate::realdata;
+use crate::support::assert_sound;
 
 fn gale() -> PathBuf {
     realdata("gale-marias-pass")
@@ -33,8 +37,7 @@ fn every_gale_drive_longer_than_15_m_is_a_sol_its_own_route_passes() {
     std::fs::create_dir_all(&sols).unwrap();
     let mut checked = Vec::new();
     for r in &routes {
-        let length: f64 =
-            r.points.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum();
+        let length = polyline_length(&r.points);
         if length <= 15.0 {
             continue;
         }
@@ -184,4 +187,44 @@ fn bad_selections_and_drives_off_the_dem_are_one_line_errors() {
     let e = write_sol(&sol, &out, false).unwrap_err().to_string();
     assert!(e.contains("already exists; pass --force"), "{e}");
     write_sol(&sol, &out, true).unwrap();
+}
+
+/// The planner on real terrain: a checker-passing route between the start and end of every
+/// real Curiosity drive longer than 15 m on the Gale HiRISE DEM, no costlier under the cost
+/// model than the drive the rover actually made (the planner's cost is the optimum).
+#[test]
+fn the_planner_routes_every_real_gale_drive_no_costlier_than_the_rover_drove() {
+    let gale = gale();
+    let drives = gale.join("drives.geojson");
+    let rover = rover();
+    let (routes, _) = load_routes(&drives).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut planned = 0;
+    for r in &routes {
+        if polyline_length(&r.points) <= 15.0 {
+            continue;
+        }
+        let n = r.properties["sol"].as_u64().unwrap();
+        let out = dir.path().join(format!("gale-{n}.toml"));
+        let (sol, _) =
+            sol_from_route(&FromRouteOptions::new(gale.clone(), &drives, n, rover.clone(), &out))
+                .unwrap();
+        write_sol(&sol, &out, false).unwrap();
+        let l = Sol::load(&out).unwrap();
+        let route = match plan_sol(&l, &PlannerOptions::default()).unwrap() {
+            PlanOutcome::Route(r) => r,
+            PlanOutcome::NoSafeRoute { reason, .. } => panic!("sol {n}: refused: {reason}"),
+        };
+        assert_sound(&l, &route);
+        let grid = cost_grid_for_sol(&l).unwrap();
+        let real: Vec<Pt> = l.sol.reference_route.iter().map(|p| (p[0], p[1])).collect();
+        let real_cost = grid.path_cost(&real).unwrap().total_cost;
+        assert!(
+            route.cost <= real_cost + 1e-6,
+            "sol {n}: planned cost {} above the real drive's {real_cost}",
+            route.cost
+        );
+        planned += 1;
+    }
+    assert_eq!(planned, 12);
 }

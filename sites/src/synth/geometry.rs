@@ -5,6 +5,7 @@
 //! Polygons are plain vertex lists (`[x, y]`, not closed, either orientation) so that they read
 //! naturally in `bundle.toml` and can be written by hand for fixture sites.
 
+use breadcrumb_tools::geometry::point_segment_distance;
 use rand::Rng;
 
 /// A point in site-local metres: `[x east, y north]`.
@@ -56,17 +57,10 @@ pub fn contains(poly: &[Point], p: Point) -> bool {
     inside
 }
 
-/// Distance from `p` to the segment `a`–`b`.
+/// Distance from `p` to the segment `a`–`b`: the one point-to-segment distance of
+/// [`breadcrumb_tools::geometry`], on site-local `[x, y]` points.
 fn segment_distance(p: Point, a: Point, b: Point) -> f64 {
-    let (ex, ey) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = ex * ex + ey * ey;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * ex + (p[1] - a[1]) * ey) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (dx, dy) = (p[0] - a[0] - t * ex, p[1] - a[1] - t * ey);
-    (dx * dx + dy * dy).sqrt()
+    point_segment_distance((p[0], p[1]), (a[0], a[1]), (b[0], b[1]))
 }
 
 /// Signed depth of `p` in a polygon: distance to the boundary, positive inside, negative outside.

@@ -13,8 +13,8 @@ use gdal::raster::{reproject, GdalDataType, GdalType, RasterCreationOptions};
 use gdal::{Dataset, DriverManager};
 
 use super::source::{gdal_message, invalid, same_crs, transform_between, SourceRaster};
-use crate::error::{Result, ToolsError};
-use crate::terrain::GeoTransform;
+use breadcrumb_tools::error::{Result, ToolsError};
+use breadcrumb_tools::terrain::GeoTransform;
 
 /// How the ortho got into the bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

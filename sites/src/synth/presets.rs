@@ -22,7 +22,7 @@ use super::params::{
     RippleFieldSpec, RockParams, ScarpSpec, Side, SynthParams,
 };
 use super::rng::{self, Stream};
-use crate::error::{Result, ToolsError};
+use breadcrumb_tools::error::{Result, ToolsError};
 
 /// Names accepted by [`SynthParams::preset`].
 pub const PRESETS: [&str; 5] = ["mixed", "plains", "crater-field", "ripple-slope", "crater-rim"];

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
-use crate::error::{Result, ToolsError};
-use crate::terrain::GeoTransform;
+use breadcrumb_tools::error::{Result, ToolsError};
+use breadcrumb_tools::terrain::GeoTransform;
 
 /// A raster input, opened by GDAL and checked to be north-up, placed and georeferenced.
 pub(crate) struct SourceRaster {
@@ -143,7 +143,7 @@ pub(crate) fn is_virtual(path: &Path) -> bool {
     path.to_string_lossy().starts_with("/vsi")
 }
 
-pub(crate) use crate::terrain::bundle::same_crs;
+pub(crate) use breadcrumb_tools::terrain::bundle::same_crs;
 
 /// A transformation from `from` to `to`, both with x = east first.
 pub(crate) fn transform_between(

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Result, ToolsError};
+use breadcrumb_tools::error::{Result, ToolsError};
 
 /// Refuses an output that is a file, or a non-empty directory unless `force`.
 pub(crate) fn check_target(out: &Path, force: bool) -> Result<()> {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::params::SynthParams;
 use super::SiteSummary;
-use crate::error::{Result, ToolsError};
+use breadcrumb_tools::error::{Result, ToolsError};
 
 /// Provenance written into every synthetic bundle.
 pub const PROVENANCE: &str = "synthetic; models from ROVER.md section 3: rocks (Golombek \
