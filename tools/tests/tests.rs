@@ -11,6 +11,7 @@ mod import;
 mod planner;
 mod sol_from_route;
 mod tiles;
+mod twin;
 // Committed outputs (the tool schema file, verdict snapshots) checked against the code.
 mod schema;
 mod verdicts;

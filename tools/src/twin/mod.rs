@@ -1,0 +1,9 @@
+//! The digital twin: a plan compiled to a drive sequence ([`sequence`]) that a kinematic
+//! rocker-bogie rover will drive over the DEM. It knows nothing of models; it is meant as a
+//! second, independent gate beside [`crate::checker`].
+//!
+//! Units: map metres, degrees, headings clockwise from north, seconds.
+
+pub mod sequence;
+
+pub use sequence::{compile, Command, CommandKind, Pose, Sequence, SequenceError};
