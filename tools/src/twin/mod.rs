@@ -4,6 +4,8 @@
 //!
 //! Units: map metres, degrees, headings clockwise from north, seconds.
 
+pub mod kinematics;
 pub mod sequence;
 
+pub use kinematics::{solve, Ground, PoseState};
 pub use sequence::{compile, Command, CommandKind, Pose, Sequence, SequenceError};
