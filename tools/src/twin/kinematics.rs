@@ -13,8 +13,8 @@
 //! minus its nominal angle, which places the rocker pivot. The differential makes the body
 //! pitch the mean of the two rockers' angles and each rocker's angle relative to the body
 //! (the differential angle) equal and opposite; the body rolls by the height difference of
-//! the two rocker pivots. Belly clearance is the belly plane's lowest corner minus the highest
-//! ground under the belly pan.
+//! the two rocker pivots. Belly clearance is, over 30 tiles of the belly pan, the least of the
+//! belly plane's lowest corner over a tile minus the highest ground touching that tile.
 //!
 //! The middle wheels stand further out than the front and rear (y 1.1845 vs 1.0625 m), so on a
 //! cross slope they sit higher or lower than the side's plane; their heights are moved to the
@@ -169,16 +169,28 @@ pub fn solve(
     let drop = k.rocker_pivot[2] - k.belly_height_m;
     let [bx0, bx1] = k.belly_x_m;
     let hw = k.belly_half_width_m;
-    let mut lowest = f64::INFINITY;
-    for bx in [bx0, bx1] {
-        for by in [-hw, hw] {
-            let zb = zo + (bx - k.rocker_pivot[0]) * pitch.sin() + by * pitch.cos() * roll.sin()
-                - drop * pitch.cos() * roll.cos();
-            lowest = lowest.min(zb);
+    // Clearance tile by tile: the belly pan cut into 0.3 m x 0.32 m tiles (6 x 5), each the
+    // belly plane's lowest corner over the tile minus the highest ground touching it.
+    let (nx, ny) = (6usize, 5usize);
+    let (tx, ty) = ((bx1 - bx0) / nx as f64, 2.0 * hw / ny as f64);
+    let mut clearance = f64::INFINITY;
+    for i in 0..nx {
+        for j in 0..ny {
+            let cx = bx0 + (i as f64 + 0.5) * tx;
+            let cy = -hw + (j as f64 + 0.5) * ty;
+            let mut lowest = f64::INFINITY;
+            for bx in [cx - 0.5 * tx, cx + 0.5 * tx] {
+                for by in [cy - 0.5 * ty, cy + 0.5 * ty] {
+                    let zb =
+                        zo + (bx - k.rocker_pivot[0]) * pitch.sin() + by * pitch.cos() * roll.sin()
+                            - drop * pitch.cos() * roll.cos();
+                    lowest = lowest.min(zb);
+                }
+            }
+            let g = ground.max_in_rect(at(cx, cy), fwd, 0.5 * tx, 0.5 * ty)?;
+            clearance = clearance.min(lowest - g);
         }
     }
-    let mid = 0.5 * (bx0 + bx1);
-    let ground_belly = ground.max_in_rect(at(mid, 0.0), fwd, 0.5 * (bx1 - bx0), hw)?;
     Some(PoseState {
         pitch_deg: pitch.to_degrees(),
         roll_deg: roll.to_degrees(),
@@ -188,7 +200,7 @@ pub fn solve(
         bogie_deg: [bl.to_degrees(), br.to_degrees()],
         differential_deg: diff.to_degrees(),
         wheel_z_m: z,
-        clearance_m: lowest - ground_belly,
+        clearance_m: clearance,
     })
 }
 
