@@ -18,6 +18,8 @@
 //! - [`tiles`]: PNG views of the map with labelled grid lines in map metres, for the model;
 //!   [`render`]: a checked plan's route and violations over image and slope, side by side.
 //!
+//! - [`twin`]: the digital twin's drive sequence (`sequence.xml`, schema in `tools/schema/`).
+//!
 //! Units everywhere: map metres (x east, y north, the DEM's projected CRS), elevations in metres,
 //! angles in degrees, headings clockwise from north.
 #![deny(missing_docs)]
@@ -32,5 +34,6 @@ pub mod planner;
 pub mod render;
 pub mod terrain;
 pub mod tiles;
+pub mod twin;
 
 pub use error::{Result, ToolsError};

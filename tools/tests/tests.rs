@@ -8,6 +8,7 @@ mod fixtures;
 mod planner;
 pub mod support;
 mod tiles;
+mod twin;
 // Committed outputs (the tool schema file, verdict snapshots) checked against the code.
 mod schema;
 mod verdicts;

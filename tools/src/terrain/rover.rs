@@ -119,6 +119,125 @@ impl Default for CostWeights {
     }
 }
 
+/// Limits the digital twin (`crate::twin`) enforces on the articulated rover, the optional
+/// `[kinematics.limits]` table. Sources are in the profile's comments (ROVER.md section 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwinLimits {
+    /// Largest bogie articulation relative to its rocker, degrees.
+    pub max_bogie_deg: f64,
+    /// Largest differential (rocker relative to the body) angle, degrees.
+    pub max_differential_deg: f64,
+    /// Largest chassis pitch, degrees.
+    pub max_pitch_deg: f64,
+    /// Largest chassis roll, degrees.
+    pub max_roll_deg: f64,
+    /// Largest chassis tilt (angle of the body's up axis from vertical), degrees.
+    pub max_tilt_deg: f64,
+    /// Largest drop (or climb) of any wheel between two consecutive poses, metres.
+    pub max_wheel_drop_m: f64,
+    /// Smallest belly-pan clearance to the ground under it, metres.
+    pub min_belly_clearance_m: f64,
+}
+
+/// The articulated rover of the digital twin: a 6-wheel rocker-bogie with a differential, the
+/// optional `[kinematics]` table. Body frame x forward, y left, z up; positions `[x, y, z]` of
+/// the left side (the right side mirrors y), heights above flat ground under the wheels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kinematics {
+    /// Wheel radius, metres.
+    pub wheel_radius_m: f64,
+    /// Wheel width, metres (the contact patch is `2 * radius` long and this wide).
+    pub wheel_width_m: f64,
+    /// Front wheel centre (carried by the rocker).
+    pub front_wheel: [f64; 3],
+    /// Middle wheel centre (carried by the bogie).
+    pub middle_wheel: [f64; 3],
+    /// Rear wheel centre (carried by the bogie).
+    pub rear_wheel: [f64; 3],
+    /// Rocker pivot on the body.
+    pub rocker_pivot: [f64; 3],
+    /// Bogie pivot on the rocker.
+    pub bogie_pivot: [f64; 3],
+    /// Differential pivot on the body (vertical axis, y = 0).
+    pub differential_pivot: [f64; 3],
+    /// Height of the belly pan's lowest plane above flat ground, metres.
+    pub belly_height_m: f64,
+    /// Fore-aft extent of the belly pan, `[rear, front]` in body x, metres.
+    pub belly_x_m: [f64; 2],
+    /// Half-width of the belly pan, metres.
+    pub belly_half_width_m: f64,
+    /// Driving speed, metres per hour.
+    pub drive_speed_m_per_h: f64,
+    /// Turn-in-place rate, degrees per second.
+    pub turn_rate_deg_per_s: f64,
+    /// The sol's drive window, seconds.
+    pub drive_window_s: f64,
+    /// Vertical uncertainty of the DEM between nearby posts, metres (ACE-style bounds).
+    pub dem_vertical_uncertainty_m: f64,
+    /// Limits the twin enforces.
+    pub limits: TwinLimits,
+}
+
+impl Kinematics {
+    /// Checks that every number is finite and the geometry is a rocker-bogie.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let l = &self.limits;
+        for (name, v) in [
+            ("kinematics.wheel_radius_m", self.wheel_radius_m),
+            ("kinematics.wheel_width_m", self.wheel_width_m),
+            ("kinematics.belly_height_m", self.belly_height_m),
+            ("kinematics.belly_half_width_m", self.belly_half_width_m),
+            ("kinematics.drive_speed_m_per_h", self.drive_speed_m_per_h),
+            ("kinematics.turn_rate_deg_per_s", self.turn_rate_deg_per_s),
+            ("kinematics.drive_window_s", self.drive_window_s),
+            ("kinematics.limits.max_bogie_deg", l.max_bogie_deg),
+            ("kinematics.limits.max_differential_deg", l.max_differential_deg),
+            ("kinematics.limits.max_pitch_deg", l.max_pitch_deg),
+            ("kinematics.limits.max_roll_deg", l.max_roll_deg),
+            ("kinematics.limits.max_tilt_deg", l.max_tilt_deg),
+            ("kinematics.limits.max_wheel_drop_m", l.max_wheel_drop_m),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("{name} must be a positive number, got {v}"));
+            }
+        }
+        for (name, v) in [
+            ("kinematics.dem_vertical_uncertainty_m", self.dem_vertical_uncertainty_m),
+            ("kinematics.limits.min_belly_clearance_m", l.min_belly_clearance_m),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} must be zero or positive, got {v}"));
+            }
+        }
+        let parts = [
+            ("front_wheel", self.front_wheel),
+            ("middle_wheel", self.middle_wheel),
+            ("rear_wheel", self.rear_wheel),
+            ("rocker_pivot", self.rocker_pivot),
+            ("bogie_pivot", self.bogie_pivot),
+            ("differential_pivot", self.differential_pivot),
+        ];
+        for (name, p) in parts {
+            if !p.iter().all(|v| v.is_finite()) {
+                return Err(format!("kinematics.{name} must be three finite numbers"));
+            }
+        }
+        let (f, m, r, b) = (self.front_wheel, self.middle_wheel, self.rear_wheel, self.bogie_pivot);
+        if !(f[0] > b[0] && m[0] > r[0] && m[0] > b[0] - 1e-9 && b[0] > r[0]) {
+            return Err("kinematics: need front wheel ahead of the bogie pivot, middle wheel ahead of it and rear wheel behind it".into());
+        }
+        let [x0, x1] = self.belly_x_m;
+        if !(x0.is_finite() && x1.is_finite() && x0 < x1) {
+            return Err(format!(
+                "kinematics.belly_x_m must be [rear, front] with rear < front, got {x0}, {x1}"
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A rover profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,6 +257,10 @@ pub struct RoverProfile {
     /// Weights of the planner's cost model (optional: defaults documented on [`CostWeights`]).
     #[serde(default)]
     pub costs: CostWeights,
+    /// The articulated rover of the digital twin (optional: profiles written before the twin
+    /// still load; the twin refuses a profile without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinematics: Option<Kinematics>,
     /// Source of each number, keyed by field (free text, kept for people).
     #[serde(default)]
     pub sources: toml::Table,
@@ -223,6 +346,9 @@ impl RoverProfile {
                     "{name} must be zero or positive (and under its limit {below}), got {v}"
                 ));
             }
+        }
+        if let Some(k) = &self.kinematics {
+            k.validate()?;
         }
         if self.limits.max_tilt_deg > self.limits.hard_tilt_deg {
             return Err(format!(

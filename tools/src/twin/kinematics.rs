@@ -1,0 +1,282 @@
+//! The kinematic rover: a 6-wheel rocker-bogie with a differential, placed on the DEM in
+//! closed form.
+//!
+//! # Model
+//! Each wheel stands on the highest DEM cell touching its contact patch (a rectangle `2 r`
+//! long along the heading and `wheel_width` wide, centred under the wheel's nominal horizontal
+//! position): the wheel centre is that height plus the radius. Taking the highest ground is
+//! conservative for clearance: a wheel can only sit lower than this, never higher.
+//!
+//! Each side is a planar linkage in the body's x-z plane. The bogie is rigid from the middle
+//! to the rear wheel: its angle is `asin((z_M - z_R) / |MR|)`, and that places the bogie pivot.
+//! The rocker is rigid from the front wheel to the bogie pivot: `asin((z_F - z_B) / |FB|)`
+//! minus its nominal angle, which places the rocker pivot. The differential makes the body
+//! pitch the mean of the two rockers' angles and each rocker's angle relative to the body
+//! (the differential angle) equal and opposite; the body rolls by the height difference of
+//! the two rocker pivots. Belly clearance is, over 30 tiles of the belly pan, the least of the
+//! belly plane's lowest corner over a tile minus the highest ground touching that tile.
+//!
+//! The middle wheels stand further out than the front and rear (y 1.1845 vs 1.0625 m), so on a
+//! cross slope they sit higher or lower than the side's plane; their heights are moved to the
+//! front/rear wheels' plane by the cross slope those wheels measure, which makes a plane give
+//! no articulation at all.
+
+use crate::terrain::rover::Kinematics;
+use crate::terrain::Grid;
+
+/// The DEM as the twin reads it: an in-memory window.
+#[derive(Debug, Clone, Copy)]
+pub struct Ground<'a> {
+    /// The elevations.
+    pub grid: &'a Grid,
+}
+
+impl Ground<'_> {
+    /// Highest valid cell touching the rectangle centred at `(x, y)`, `half_l` along the unit
+    /// vector `(fx, fy)` and `half_w` across it; `None` if any touching cell is no-data or
+    /// off the grid (unknown ground is never assumed safe).
+    #[must_use]
+    pub fn max_in_rect(
+        &self,
+        c: (f64, f64),
+        f: (f64, f64),
+        half_l: f64,
+        half_w: f64,
+    ) -> Option<f64> {
+        let t = self.grid.transform;
+        let (dx, dy) = t.resolution();
+        // A cell touches the rectangle when its centre is within the rectangle grown by half a
+        // cell diagonal's projection; growing by half the cell size on each axis is enough for
+        // the rectangle's own axes plus the cell's half-diagonal bound below.
+        let grow = 0.5 * dx.hypot(dy);
+        let (hl, hw) = (half_l + grow, half_w + grow);
+        let reach = hl.hypot(hw);
+        let (c0, r0) = t.to_cell(c.0 - reach, c.1 + reach);
+        let (c1, r1) = t.to_cell(c.0 + reach, c.1 - reach);
+        let (cmin, cmax) = (c0.min(c1).floor() as i64, c0.max(c1).ceil() as i64);
+        let (rmin, rmax) = (r0.min(r1).floor() as i64, r0.max(r1).ceil() as i64);
+        let mut best = f64::NEG_INFINITY;
+        for row in rmin..=rmax {
+            for col in cmin..=cmax {
+                let (x, y) = t.cell_center(col, row);
+                let (ex, ey) = (x - c.0, y - c.1);
+                let along = ex * f.0 + ey * f.1;
+                let across = -ex * f.1 + ey * f.0;
+                if along.abs() <= hl && across.abs() <= hw {
+                    best = best.max(f64::from(self.grid.get(col, row)?));
+                }
+            }
+        }
+        best.is_finite().then_some(best)
+    }
+}
+
+/// The rover's state at one pose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoseState {
+    /// Chassis pitch, degrees, nose up positive.
+    pub pitch_deg: f64,
+    /// Chassis roll, degrees, left side up positive.
+    pub roll_deg: f64,
+    /// Tilt of the body's up axis from vertical, degrees.
+    pub tilt_deg: f64,
+    /// Height of the rocker pivots' midpoint, metres (map elevation).
+    pub height_m: f64,
+    /// Left and right rocker angle relative to the body, degrees.
+    pub rocker_deg: [f64; 2],
+    /// Left and right bogie angle relative to its rocker, degrees.
+    pub bogie_deg: [f64; 2],
+    /// The differential angle (left rocker relative to the body), degrees.
+    pub differential_deg: f64,
+    /// Wheel centre heights: front, middle, rear left, then front, middle, rear right.
+    pub wheel_z_m: [f64; 6],
+    /// Smallest belly-pan clearance to the ground under it, metres.
+    pub clearance_m: f64,
+}
+
+/// Rotated height offset of body vector `(vx, vz)` by angle `a` (radians) in the x-z plane.
+fn rot_z(a: f64, v: (f64, f64)) -> f64 {
+    v.0 * a.sin() + v.1 * a.cos()
+}
+
+/// `asin` clamped to its domain, so a linkage asked to span more than its length stretches to
+/// its limit rather than returning NaN.
+fn asin_c(v: f64) -> f64 {
+    v.clamp(-1.0, 1.0).asin()
+}
+
+/// One side: returns (rocker absolute angle, bogie relative angle, rocker pivot height).
+fn side(k: &Kinematics, zf: f64, zm: f64, zr: f64) -> (f64, f64, f64) {
+    let (f, m, r, b, p) =
+        (k.front_wheel, k.middle_wheel, k.rear_wheel, k.bogie_pivot, k.rocker_pivot);
+    let l_mr = (m[0] - r[0]).hypot(m[2] - r[2]);
+    let phi_b = (m[2] - r[2]).atan2(m[0] - r[0]);
+    let gb = asin_c((zm - zr) / l_mr) - phi_b;
+    let zb = zr + rot_z(gb, (b[0] - r[0], b[2] - r[2]));
+    let l_fb = (f[0] - b[0]).hypot(f[2] - b[2]);
+    let phi_r = (f[2] - b[2]).atan2(f[0] - b[0]);
+    let gr = asin_c((zf - zb) / l_fb) - phi_r;
+    let zp = zb + rot_z(gr, (p[0] - b[0], p[2] - b[2]));
+    (gr, gb - gr, zp)
+}
+
+/// Places the rover at `(x, y)` facing `heading_deg` on `ground`; `None` when any wheel or
+/// the belly pan touches unknown ground.
+#[must_use]
+pub fn solve(
+    k: &Kinematics,
+    ground: &Ground<'_>,
+    x: f64,
+    y: f64,
+    heading_deg: f64,
+) -> Option<PoseState> {
+    let h = heading_deg.to_radians();
+    let fwd = (h.sin(), h.cos());
+    let left = (-h.cos(), h.sin());
+    let at = |bx: f64, by: f64| (x + bx * fwd.0 + by * left.0, y + bx * fwd.1 + by * left.1);
+    // The sides' planes are at the front/rear wheels' |y|; the middle wheels stand `dm`
+    // further out, so a rolled body carries them `dm * tan(roll)` higher (left) or lower: take
+    // that out using the roll of the previous pass (three passes; each shrinks the error by
+    // about dm / track, 0.06).
+    let y_side = k.front_wheel[1];
+    let dm = k.middle_wheel[1] - y_side;
+    let mut roll = 0.0_f64;
+    let mut out = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut z = [0.0; 6];
+    let mut pitch_prev = 0.0_f64;
+    for _ in 0..4 {
+        // Wheels stand where the tilted body puts them: nominal offsets shortened by the
+        // cosine of the previous pass's pitch and roll (exact on a plane at convergence).
+        let (cp, cr) = (pitch_prev.cos(), roll.cos());
+        for (s, sign) in [(0usize, 1.0), (1, -1.0)] {
+            for (i, w) in [k.front_wheel, k.middle_wheel, k.rear_wheel].iter().enumerate() {
+                let c = at(w[0] * cp, sign * w[1] * cr);
+                let g = ground.max_in_rect(c, fwd, k.wheel_radius_m, 0.5 * k.wheel_width_m)?;
+                z[s * 3 + i] = g + w[2];
+            }
+        }
+        let c = dm * roll.tan();
+        let (gl, bl, pl) = side(k, z[0], z[1] - c, z[2]);
+        let (gr, br, pr) = side(k, z[3], z[4] + c, z[5]);
+        let pitch = 0.5 * (gl + gr);
+        roll = asin_c((pl - pr) / (2.0 * y_side * pitch.cos()));
+        out = (pitch, 0.5 * (gl - gr), bl, br, pl, pr, roll);
+        pitch_prev = pitch;
+    }
+    let (pitch, diff, bl, br, pl, pr, roll) = out;
+    let tilt = (pitch.cos() * roll.cos()).clamp(-1.0, 1.0).acos();
+    let zo = 0.5 * (pl + pr);
+    let drop = k.rocker_pivot[2] - k.belly_height_m;
+    let [bx0, bx1] = k.belly_x_m;
+    let hw = k.belly_half_width_m;
+    // Clearance tile by tile: the belly pan cut into 0.3 m x 0.32 m tiles (6 x 5), each the
+    // belly plane's lowest corner over the tile minus the highest ground touching it.
+    let (nx, ny) = (6usize, 5usize);
+    let (tx, ty) = ((bx1 - bx0) / nx as f64, 2.0 * hw / ny as f64);
+    let mut clearance = f64::INFINITY;
+    for i in 0..nx {
+        for j in 0..ny {
+            let cx = bx0 + (i as f64 + 0.5) * tx;
+            let cy = -hw + (j as f64 + 0.5) * ty;
+            let mut lowest = f64::INFINITY;
+            for bx in [cx - 0.5 * tx, cx + 0.5 * tx] {
+                for by in [cy - 0.5 * ty, cy + 0.5 * ty] {
+                    let zb =
+                        zo + (bx - k.rocker_pivot[0]) * pitch.sin() + by * pitch.cos() * roll.sin()
+                            - drop * pitch.cos() * roll.cos();
+                    lowest = lowest.min(zb);
+                }
+            }
+            let g = ground.max_in_rect(at(cx, cy), fwd, 0.5 * tx, 0.5 * ty)?;
+            clearance = clearance.min(lowest - g);
+        }
+    }
+    Some(PoseState {
+        pitch_deg: pitch.to_degrees(),
+        roll_deg: roll.to_degrees(),
+        tilt_deg: tilt.to_degrees(),
+        height_m: zo,
+        rocker_deg: [diff.to_degrees(), -diff.to_degrees()],
+        bogie_deg: [bl.to_degrees(), br.to_degrees()],
+        differential_deg: diff.to_degrees(),
+        wheel_z_m: z,
+        clearance_m: clearance,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::terrain::GeoTransform;
+
+    fn kin() -> Kinematics {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/rovers/perseverance.toml");
+        crate::terrain::RoverProfile::load(&p).unwrap().kinematics.unwrap()
+    }
+
+    fn t() -> GeoTransform {
+        GeoTransform { x0: 0.0, y0: 40.0, dx: 0.1, dy: -0.1 }
+    }
+
+    #[test]
+    fn a_tilted_plane_tilts_the_chassis_by_the_planes_slope() {
+        let k = kin();
+        let slope: f64 = 0.2; // 11.3 degrees, rising to the north-east
+                              // Fine cells: the highest cell under a patch is quantised by a cell's rise, which on a
+                              // 0.1 m grid alone tilts the rover by ~0.3 deg.
+        let fine = GeoTransform { x0: 0.0, y0: 40.0, dx: 0.025, dy: -0.025 };
+        let g = Grid::from_fn(1600, 1600, fine, |x, y| (slope * (x + y) / 2f64.sqrt()) as f32);
+        let plane = slope.atan().to_degrees();
+        for heading in [0.0, 45.0, 90.0, 150.0, 225.0, 300.0] {
+            let s = solve(&k, &Ground { grid: &g }, 20.0, 20.0, heading).unwrap();
+            assert!((s.tilt_deg - plane).abs() < 0.1, "heading {heading}: {s:?} vs {plane}");
+        }
+    }
+
+    #[test]
+    fn flat_ground_gives_zero_angles_and_the_profiles_clearance() {
+        let k = kin();
+        let g = Grid::filled(400, 400, -10.0, t());
+        for heading in [0.0, 37.0, 90.0, 211.0] {
+            let s = solve(&k, &Ground { grid: &g }, 20.0, 20.0, heading).unwrap();
+            for v in [
+                s.pitch_deg,
+                s.roll_deg,
+                s.tilt_deg,
+                s.differential_deg,
+                s.bogie_deg[0],
+                s.bogie_deg[1],
+            ] {
+                assert!(v.abs() < 1e-9, "{s:?}");
+            }
+            assert!((s.clearance_m - k.belly_height_m).abs() < 1e-9, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_block_under_the_front_wheels_lifts_the_rockers_as_the_geometry_predicts() {
+        let k = kin();
+        let hgt = 0.25;
+        // Rover at (20, 20) facing north: the front wheels are at (20 -+ 1.0625, 21.185). A
+        // block under both (symmetric, so no roll) turns both rockers about their bogies.
+        let g = Grid::from_fn(400, 400, t(), |x, y| {
+            if (x - 20.0).abs() < 1.4 && (y - 21.185).abs() < 0.35 {
+                hgt as f32
+            } else {
+                0.0
+            }
+        });
+        let s = solve(&k, &Ground { grid: &g }, 20.0, 20.0, 0.0).unwrap();
+        let (f, b) = (k.front_wheel, k.bogie_pivot);
+        let l = (f[0] - b[0]).hypot(f[2] - b[2]);
+        let rocker =
+            (((f[2] + hgt - b[2]) / l).asin() - (f[2] - b[2]).atan2(f[0] - b[0])).to_degrees();
+        assert!(s.differential_deg.abs() < 1e-9 && s.roll_deg.abs() < 1e-9, "{s:?}");
+        assert!((s.pitch_deg - rocker).abs() < 1e-6, "{s:?} vs {rocker}");
+        for bogie in s.bogie_deg {
+            assert!((bogie + rocker).abs() < 1e-6, "{s:?}");
+        }
+        assert!(rocker > 5.0, "{rocker}");
+    }
+}
