@@ -115,21 +115,8 @@ mod tests {
     use super::*;
     use crate::models::ModelRegistry;
 
-    const MODELS: &str = r#"
-[models.a-claude]
-provider = "anthropic"
-api_key_env = "BREADCRUMB_TEST_NO_SUCH_KEY"
-model = "claude-x"
-input_usd_per_mtok = 3.0
-output_usd_per_mtok = 15.0
-
-[models.b-local]
-provider = "openai"
-base_url = "http://127.0.0.1:11434/v1"
-model = "qwen2.5vl:7b"
-input_usd_per_mtok = 0.0
-output_usd_per_mtok = 0.0
-
+    /// One entry of each offline kind (added to the registry tests' two network entries).
+    const OFFLINE: &str = r#"
 [models.c-reference]
 provider = "reference"
 model = "reference"
@@ -143,6 +130,10 @@ input_usd_per_mtok = 0.0
 output_usd_per_mtok = 0.0
 "#;
 
+    fn models() -> String {
+        format!("{}{OFFLINE}", crate::models::tests::GOOD)
+    }
+
     fn sol() -> LoadedSol {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sols");
         breadcrumb_tools::terrain::Sol::load(&root.join("plains-01.toml")).unwrap()
@@ -150,7 +141,8 @@ output_usd_per_mtok = 0.0
 
     #[test]
     fn every_kind_is_built_here_and_keys_are_never_shown() {
-        let registry = ModelRegistry::parse(MODELS, std::path::Path::new("models.toml")).unwrap();
+        let registry =
+            ModelRegistry::parse(&models(), std::path::Path::new("models.toml")).unwrap();
         let sol = sol();
         let ctx = OfflineContext::new(&sol);
         let err = build_provider(registry.get("a-claude").unwrap(), &ctx).unwrap_err();
@@ -172,7 +164,8 @@ output_usd_per_mtok = 0.0
 
     #[test]
     fn replay_always_plays_the_cassette_for_any_kind() {
-        let registry = ModelRegistry::parse(MODELS, std::path::Path::new("models.toml")).unwrap();
+        let registry =
+            ModelRegistry::parse(&models(), std::path::Path::new("models.toml")).unwrap();
         let sol = sol();
         let cassette = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../fixtures/transcripts/v1/transcript.jsonl");

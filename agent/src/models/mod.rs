@@ -309,7 +309,8 @@ fn line_of(text: &str, at: usize) -> usize {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
+    /// Two entries, one of each network kind (also read by the builder's tests).
+    pub(super) const GOOD: &str = r#"
 [models.b-local]
 provider = "openai"
 base_url = "http://127.0.0.1:11434/v1"
