@@ -22,7 +22,8 @@ use super::ExitStatus;
 /// The model sees the sol's corridor as tiles, calls the terrain tools, submits waypoints; the
 /// safety checker judges every submission and sends violations back for revision. The run is
 /// recorded in RUNS_DIR/<run-id>/ (transcript.jsonl, images/, plan.json, plan.geojson,
-/// verdict.json, overlay.png, status.json). Exit status: 0 accepted, 1 rejected, 2 error.
+/// verdict.json, overlay.png, status.json, and sol.toml and rover.toml copies so that
+/// `breadcrumb verify RUN_DIR` can re-check it). Exit status: 0 accepted, 1 rejected, 2 error.
 ///
 /// The default model, `reference`, is the offline deterministic baseline planner acting as an
 /// agent: not a language model, no key, no network.
