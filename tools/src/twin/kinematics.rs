@@ -2,9 +2,10 @@
 //! closed form.
 //!
 //! # Model
-//! Each wheel stands on the highest DEM cell touching its contact patch (a rectangle `2 r`
-//! long along the heading and `wheel_width` wide, centred under the wheel's nominal horizontal
-//! position): the wheel centre is that height plus the radius. Taking the highest ground is
+//! Each wheel stands on the highest ground under its contact patch (a rectangle `2 r` long
+//! along the heading and `wheel_width` wide, centred under the wheel's nominal horizontal
+//! position), read from the DEM's bilinear surface ([`Ground::max_in_rect`]): the wheel centre
+//! is that height plus the radius. Taking the highest ground is
 //! conservative for clearance: a wheel can only sit lower than this, never higher.
 //!
 //! Each side is a planar linkage in the body's x-z plane. The bogie is rigid from the middle
@@ -14,7 +15,7 @@
 //! pitch the mean of the two rockers' angles and each rocker's angle relative to the body
 //! (the differential angle) equal and opposite; the body rolls by the height difference of
 //! the two rocker pivots. Belly clearance is, over 30 tiles of the belly pan, the least of the
-//! belly plane's lowest corner over a tile minus the highest ground touching that tile.
+//! belly plane's lowest corner over a tile minus the highest ground under that tile.
 //!
 //! The middle wheels stand further out than the front and rear (y 1.1845 vs 1.0625 m), so on a
 //! cross slope they sit higher or lower than the side's plane; their heights are moved to the
@@ -32,9 +33,16 @@ pub struct Ground<'a> {
 }
 
 impl Ground<'_> {
-    /// Highest valid cell touching the rectangle centred at `(x, y)`, `half_l` along the unit
-    /// vector `(fx, fy)` and `half_w` across it; `None` if any touching cell is no-data or
-    /// off the grid (unknown ground is never assumed safe).
+    /// Highest ground under the rectangle centred at `(x, y)`, `half_l` along the unit vector
+    /// `(fx, fy)` and `half_w` across it: the DEM's bilinear surface sampled on a lattice at
+    /// most 0.1 m apart over the rectangle, edges and corners included. `None` if any sample
+    /// touches a no-data cell or leaves the grid (unknown ground is never assumed safe).
+    ///
+    /// Why not the highest cell touching the patch: on a 1 m DEM a 0.5 m patch touches cells
+    /// whose centres lie up to 0.95 m away, so on a 20 degree slope each wheel is raised by
+    /// anything from 0 to 0.35 m depending on where the cell lattice falls, and neighbouring
+    /// wheels disagree; that read as false bogie angles of over 30 degrees on real drives. The
+    /// surface itself is the DEM's estimate; its vertical error is bounded separately.
     #[must_use]
     pub fn max_in_rect(
         &self,
@@ -43,31 +51,30 @@ impl Ground<'_> {
         half_l: f64,
         half_w: f64,
     ) -> Option<f64> {
-        let t = self.grid.transform;
-        let (dx, dy) = t.resolution();
-        // A cell touches the rectangle when its centre is within the rectangle grown by half a
-        // cell diagonal's projection; growing by half the cell size on each axis is enough for
-        // the rectangle's own axes plus the cell's half-diagonal bound below.
-        let grow = 0.5 * dx.hypot(dy);
-        let (hl, hw) = (half_l + grow, half_w + grow);
-        let reach = hl.hypot(hw);
-        let (c0, r0) = t.to_cell(c.0 - reach, c.1 + reach);
-        let (c1, r1) = t.to_cell(c.0 + reach, c.1 - reach);
-        let (cmin, cmax) = (c0.min(c1).floor() as i64, c0.max(c1).ceil() as i64);
-        let (rmin, rmax) = (r0.min(r1).floor() as i64, r0.max(r1).ceil() as i64);
+        const STEP_M: f64 = 0.1;
+        let (nl, nw) = (lattice(half_l, STEP_M), lattice(half_w, STEP_M));
         let mut best = f64::NEG_INFINITY;
-        for row in rmin..=rmax {
-            for col in cmin..=cmax {
-                let (x, y) = t.cell_center(col, row);
-                let (ex, ey) = (x - c.0, y - c.1);
-                let along = ex * f.0 + ey * f.1;
-                let across = -ex * f.1 + ey * f.0;
-                if along.abs() <= hl && across.abs() <= hw {
-                    best = best.max(f64::from(self.grid.get(col, row)?));
-                }
+        for i in 0..=nl {
+            let along = -half_l + 2.0 * half_l * f64::from(i) / f64::from(nl);
+            for j in 0..=nw {
+                let across = -half_w + 2.0 * half_w * f64::from(j) / f64::from(nw);
+                let x = c.0 + along * f.0 - across * f.1;
+                let y = c.1 + along * f.1 + across * f.0;
+                best = best.max(self.grid.bilinear(x, y)?);
             }
         }
         best.is_finite().then_some(best)
+    }
+}
+
+/// Intervals of a lattice over `[-half, half]` with points at most `step` apart (at least one).
+fn lattice(half: f64, step: f64) -> u32 {
+    let n = (2.0 * half / step).ceil();
+    if n.is_finite() && n >= 1.0 {
+        // Bounded: patch and belly sizes are metres, so this is a few dozen at most.
+        n.min(1000.0) as u32
+    } else {
+        1
     }
 }
 
@@ -145,12 +152,15 @@ pub fn solve(
     let mut z = [0.0; 6];
     let mut pitch_prev = 0.0_f64;
     for _ in 0..4 {
-        // Wheels stand where the tilted body puts them: nominal offsets shortened by the
-        // cosine of the previous pass's pitch and roll (exact on a plane at convergence).
+        // Wheels stand where the tilted body puts them (previous pass's pitch p and roll r,
+        // nose-up pitch then left-up roll): body (bx, by) lies at bx cos p - by sin p sin r
+        // ahead and by cos r to the left (exact on a plane at convergence). Without the
+        // `by sin p sin r` term a pitched and rolled body overstated its roll by ~2%.
         let (cp, cr) = (pitch_prev.cos(), roll.cos());
+        let spr = pitch_prev.sin() * roll.sin();
         for (s, sign) in [(0usize, 1.0), (1, -1.0)] {
             for (i, w) in [k.front_wheel, k.middle_wheel, k.rear_wheel].iter().enumerate() {
-                let c = at(w[0] * cp, sign * w[1] * cr);
+                let c = at(w[0] * cp - sign * w[1] * spr, sign * w[1] * cr);
                 let g = ground.max_in_rect(c, fwd, k.wheel_radius_m, 0.5 * k.wheel_width_m)?;
                 z[s * 3 + i] = g + w[2];
             }
@@ -170,7 +180,7 @@ pub fn solve(
     let [bx0, bx1] = k.belly_x_m;
     let hw = k.belly_half_width_m;
     // Clearance tile by tile: the belly pan cut into 0.3 m x 0.32 m tiles (6 x 5), each the
-    // belly plane's lowest corner over the tile minus the highest ground touching it.
+    // belly plane's lowest corner over the tile minus the highest ground under it.
     let (nx, ny) = (6usize, 5usize);
     let (tx, ty) = ((bx1 - bx0) / nx as f64, 2.0 * hw / ny as f64);
     let mut clearance = f64::INFINITY;
@@ -222,15 +232,15 @@ mod tests {
     #[test]
     fn a_tilted_plane_tilts_the_chassis_by_the_planes_slope() {
         let k = kin();
-        let slope: f64 = 0.2; // 11.3 degrees, rising to the north-east
-                              // Fine cells: the highest cell under a patch is quantised by a cell's rise, which on a
-                              // 0.1 m grid alone tilts the rover by ~0.3 deg.
-        let fine = GeoTransform { x0: 0.0, y0: 40.0, dx: 0.025, dy: -0.025 };
-        let g = Grid::from_fn(1600, 1600, fine, |x, y| (slope * (x + y) / 2f64.sqrt()) as f32);
+        // 11.3 degrees, rising to the north-east, on a 1 m grid like the real DEMs: the bilinear
+        // surface is exact on a plane, so nothing here is quantised by the cells.
+        let slope: f64 = 0.2;
+        let coarse = GeoTransform { x0: 0.0, y0: 40.0, dx: 1.0, dy: -1.0 };
+        let g = Grid::from_fn(40, 40, coarse, |x, y| (slope * (x + y) / 2f64.sqrt()) as f32);
         let plane = slope.atan().to_degrees();
         for heading in [0.0, 45.0, 90.0, 150.0, 225.0, 300.0] {
             let s = solve(&k, &Ground { grid: &g }, 20.0, 20.0, heading).unwrap();
-            assert!((s.tilt_deg - plane).abs() < 0.1, "heading {heading}: {s:?} vs {plane}");
+            assert!((s.tilt_deg - plane).abs() < 0.01, "heading {heading}: {s:?} vs {plane}");
         }
     }
 
