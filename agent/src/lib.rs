@@ -9,6 +9,7 @@ pub mod error;
 pub mod models;
 pub mod prompt;
 pub mod provider;
+pub mod run;
 pub mod session;
 pub mod transcript;
 

@@ -8,7 +8,6 @@
 //! message; budgets (turns, tokens, USD, wall clock) end the run cleanly with the reason; failed
 //! requests are retried with backoff ([`retry`]). Only the checker decides acceptance.
 
-pub mod budget;
 pub mod dossier;
 pub mod record;
 pub mod retry;
@@ -21,10 +20,9 @@ use breadcrumb_tools::api::{specs, Effect, ToolCallError, Toolbox};
 use breadcrumb_tools::checker::{Pt, Verdict};
 use breadcrumb_tools::terrain::LoadedSol;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
-pub use self::budget::{Budgets, Totals};
 pub use self::dossier::bundle_hash;
 pub use self::retry::RetryPolicy;
 use crate::models::ModelEntry;
@@ -33,6 +31,7 @@ use crate::provider::{
     Content, ImageData, ImageTokenRule, Message, ModelRequest, ModelResponse, Prices, Provider,
     Role, Sampling, StopReason, ToolCall, ToolResult, ToolSpec,
 };
+pub use crate::run::{Budgets, RunStatus, Totals};
 use crate::transcript::{Event, RunWriter, TranscriptError};
 
 /// Why a run could not start or its record could not be kept.
@@ -107,30 +106,6 @@ impl SessionConfig {
             prices: entry.prices(),
             image_rule: entry.image_tokens,
             ..SessionConfig::default()
-        }
-    }
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// A submitted route passed the safety checker.
-    Accepted,
-    /// No route passed: revisions or a budget ran out, or the model gave up.
-    Rejected,
-    /// The provider failed for good (bad key, retries exhausted).
-    Error,
-}
-
-impl RunStatus {
-    /// As written in `status.json`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Accepted => "accepted",
-            RunStatus::Rejected => "rejected",
-            RunStatus::Error => "error",
         }
     }
 }

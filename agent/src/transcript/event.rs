@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::provider::ModelResponse;
-use crate::session::{Budgets, RunStatus, Totals};
+use crate::run::{Budgets, RunStatus, Totals};
 
 /// One line of `transcript.jsonl`: where it is in the run and what happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

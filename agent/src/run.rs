@@ -1,11 +1,38 @@
-//! Budgets of one run (turns, tokens, cost, wall clock) and the running totals checked against
-//! them before every turn.
+//! What a run is held to and how it ends: its budgets (turns, tokens, cost, wall clock), the
+//! running totals checked against them before every turn, and its final status.
+//!
+//! Below both the loop ([`crate::session`]) and its record ([`crate::transcript`]), which
+//! both speak of these, so neither has to import the other for them.
 
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::provider::Usage;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// A submitted route passed the safety checker.
+    Accepted,
+    /// No route passed: revisions or a budget ran out, or the model gave up.
+    Rejected,
+    /// The provider failed for good (bad key, retries exhausted).
+    Error,
+}
+
+impl RunStatus {
+    /// As written in `status.json`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Accepted => "accepted",
+            RunStatus::Rejected => "rejected",
+            RunStatus::Error => "error",
+        }
+    }
+}
 
 /// Limits of one run. Hitting one ends the run cleanly with the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
