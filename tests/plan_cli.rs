@@ -27,6 +27,12 @@ fn plans_a_sol_and_the_checker_passes_the_plan() {
     assert_eq!(plan["provenance"]["model"], "baseline-planner");
     assert_eq!(plan["provenance"]["sol"], "plains-02-keepout");
     assert!(plan["provenance"]["checker_version"].is_string());
+    // The hashes a dossier records, so `check` can tell a plan made on another bundle.
+    for field in ["sol_hash", "bundle_hash", "rover_hash"] {
+        let h = plan["provenance"][field].as_str().unwrap_or_default();
+        assert!(h.starts_with("sha256:") && h.len() == 71, "{field}: {h:?}");
+    }
+    assert!(plan["provenance"]["bundle_files"]["dem.tif"].is_string(), "{plan}");
     assert_eq!(plan["verdict"]["pass"], true);
     let n = plan["waypoints"].as_array().unwrap().len();
     assert!(n >= 3);

@@ -6,9 +6,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use breadcrumb_agent::session::dossier::{bytes_sha256, sol_hash, BundleManifest};
+use breadcrumb_tools::checker::Plan;
 use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannedRoute, PlannerOptions};
 use breadcrumb_tools::render::{render_overlay, RenderOptions};
-use breadcrumb_tools::terrain::{RoverProfile, Sol};
+use breadcrumb_tools::terrain::{LoadedSol, RoverProfile, Sol};
 use clap::Args;
 
 use super::ExitStatus;
@@ -45,7 +47,8 @@ pub fn run(a: &PlanArgs) -> anyhow::Result<ExitStatus> {
         PlanOutcome::Route(route) => {
             std::fs::create_dir_all(&a.out)
                 .with_context(|| format!("creating {}", a.out.display()))?;
-            let plan = route.to_plan(&id, &rover.name);
+            let mut plan = route.to_plan(&id, &rover.name);
+            stamp_hashes(&mut plan, &sol)?;
             let plan_json = serde_json::to_string_pretty(&plan)? + "\n";
             let geojson = serde_json::to_string_pretty(&route.to_geojson(&id))? + "\n";
             let plan_path = a.out.join("plan.json");
@@ -75,6 +78,22 @@ pub fn run(a: &PlanArgs) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Failure)
         }
     }
+}
+
+/// Records the sol, rover profile and terrain bundle hashes in the plan's provenance, as a
+/// run's dossier does, so `check` warns when the plan is later checked on another bundle.
+fn stamp_hashes(plan: &mut Plan, sol: &LoadedSol) -> anyhow::Result<()> {
+    let manifest = BundleManifest::of(&sol.bundle_dir)
+        .with_context(|| format!("hashing the bundle {}", sol.bundle_dir.display()))?;
+    let rover = std::fs::read(&sol.rover_path)
+        .with_context(|| format!("reading {}", sol.rover_path.display()))?;
+    if let Some(p) = plan.provenance.as_mut() {
+        p.sol_hash = Some(sol_hash(&sol.sol));
+        p.bundle_hash = Some(manifest.hash());
+        p.bundle_files = Some(manifest.files);
+        p.rover_hash = Some(bytes_sha256(&rover));
+    }
+    Ok(())
 }
 
 /// A short readable account of a route.
