@@ -540,7 +540,7 @@ impl Session {
             let answers = self.run_tools(&response.tool_calls, turn).await?;
             let last_submit = answers.iter().rposition(|a| matches!(a, Answer::Submitted { .. }));
             let mut content = Vec::new();
-            let mut judged = None;
+            let mut outcome = None;
             for (i, answer) in answers.into_iter().enumerate() {
                 let (call_id, waypoints) = match answer {
                     Answer::Done(result) => {
@@ -572,20 +572,19 @@ impl Session {
                 }
                 content.push(Content::ToolResult(ToolResult {
                     call_id,
-                    content: j.content.clone(),
+                    content: j.content,
                     images: vec![],
-                    is_error: j.is_error,
+                    is_error: j.verdict.is_none(),
                 }));
-                judged = Some(j);
+                outcome = Some(j.outcome);
             }
-            if let Some(j) = judged {
-                if let Some(text) = j.follow_up {
-                    content.push(Content::text(text));
-                }
-                if let submit::Outcome::End(status, why) = j.outcome {
+            match outcome {
+                Some(submit::Outcome::Revise(text)) => content.push(Content::text(text)),
+                Some(submit::Outcome::End(status, why)) => {
                     history.push(Message::user(content));
                     break (status, why);
                 }
+                None => {}
             }
             history.push(Message::user(content));
         };

@@ -19,8 +19,8 @@ pub(crate) enum Outcome {
     /// The run ends: accepted, or rejected with no revision left; the reason in a sentence.
     End(RunStatus, String),
     /// The route failed or could not be checked and revisions are left: the model is told
-    /// (the follow-up text) and goes on.
-    Revise,
+    /// this text after the turn's tool results, and goes on.
+    Revise(String),
 }
 
 /// A judged submission.
@@ -28,12 +28,9 @@ pub(crate) enum Outcome {
 pub(crate) struct Judged {
     /// The checker's verdict (`None`: the route could not be checked).
     pub verdict: Option<Verdict>,
-    /// The model-facing result of the `submit_route` call.
+    /// The model-facing result of the `submit_route` call (an error when there is no
+    /// verdict: the route could not be checked).
     pub content: String,
-    /// Whether that result is an error (the route could not be checked).
-    pub is_error: bool,
-    /// What the model is told after the turn's tool results, when it may revise.
-    pub follow_up: Option<String>,
     /// Whether the run goes on.
     pub outcome: Outcome,
 }
@@ -41,7 +38,7 @@ pub(crate) struct Judged {
 /// Judges submission number `submit` (from 1) of a run that allows `max_revisions`.
 pub(crate) fn judge(toolbox: &Toolbox, points: &[Pt], submit: u32, max_revisions: u32) -> Judged {
     let checked = toolbox.checker().check(toolbox.mission(), points);
-    let (pass, content, is_error, problem) = match &checked {
+    let (pass, content, problem) = match &checked {
         Ok(v) => {
             let compact = CheckRouteResult::from_verdict(v);
             let content = json!({"submitted": true, "accepted": v.pass, "verdict": compact});
@@ -51,28 +48,28 @@ pub(crate) fn judge(toolbox: &Toolbox, points: &[Pt], submit: u32, max_revisions
                  route to fix each one, check it with check_route, and submit again.",
                 v.violation_count()
             );
-            (v.pass, content.to_string(), false, problem)
+            (v.pass, content.to_string(), problem)
         }
         Err(e) => {
             let content = json!({"submitted": true, "accepted": false, "error": e.to_string()});
             let problem = format!("The route could not be checked: {e}. Submit a corrected route.");
-            (false, content.to_string(), true, problem)
+            (false, content.to_string(), problem)
         }
     };
     let revisions_used = submit.saturating_sub(1);
-    let (outcome, follow_up) = if pass {
-        (Outcome::End(RunStatus::Accepted, format!("route accepted on submission {submit}")), None)
+    let outcome = if pass {
+        Outcome::End(RunStatus::Accepted, format!("route accepted on submission {submit}"))
     } else if revisions_used >= max_revisions {
         let why = format!(
             "rejected: {submit} submitted route(s) failed the safety check ({max_revisions} \
              revision(s) allowed)"
         );
-        (Outcome::End(RunStatus::Rejected, why), None)
+        Outcome::End(RunStatus::Rejected, why)
     } else {
         let left = max_revisions - revisions_used;
-        (Outcome::Revise, Some(format!("{problem} Revisions left: {left}.")))
+        Outcome::Revise(format!("{problem} Revisions left: {left}."))
     };
-    Judged { verdict: checked.ok(), content, is_error, follow_up, outcome }
+    Judged { verdict: checked.ok(), content, outcome }
 }
 
 /// The result of a `submit_route` call followed by another one in the same turn: only the
