@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use breadcrumb_agent::session::dossier::{bytes_sha256, sol_hash, BundleManifest};
+use breadcrumb_agent::session::dossier::{record_inputs, BundleManifest};
 use breadcrumb_tools::checker::Plan;
 use breadcrumb_tools::planner::{plan_sol, PlanOutcome, PlannedRoute, PlannerOptions};
 use breadcrumb_tools::render::{render_overlay, RenderOptions};
@@ -88,10 +88,7 @@ fn stamp_hashes(plan: &mut Plan, sol: &LoadedSol) -> anyhow::Result<()> {
     let rover = std::fs::read(&sol.rover_path)
         .with_context(|| format!("reading {}", sol.rover_path.display()))?;
     if let Some(p) = plan.provenance.as_mut() {
-        p.sol_hash = Some(sol_hash(&sol.sol));
-        p.bundle_hash = Some(manifest.hash());
-        p.bundle_files = Some(manifest.files);
-        p.rover_hash = Some(bytes_sha256(&rover));
+        record_inputs(p, &sol.sol, Some(manifest), Some(&rover));
     }
     Ok(())
 }

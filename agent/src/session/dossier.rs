@@ -207,6 +207,22 @@ pub fn sol_hash(sol: &Sol) -> String {
     bytes_sha256(v.to_string().as_bytes())
 }
 
+/// Records in `prov` the hashes that name a plan's inputs: the sol's content, the terrain
+/// bundle (with its files' manifest) and the rover profile's bytes. The one place both a run's
+/// dossier and `breadcrumb plan` stamp them, so `check` and `verify` read the same fields.
+/// A `None` input (it could not be read) leaves its fields empty.
+pub fn record_inputs(
+    prov: &mut Provenance,
+    sol: &Sol,
+    manifest: Option<BundleManifest>,
+    rover: Option<&[u8]>,
+) {
+    prov.sol_hash = Some(sol_hash(sol));
+    prov.bundle_hash = manifest.as_ref().map(BundleManifest::hash);
+    prov.bundle_files = manifest.map(|m| m.files);
+    prov.rover_hash = rover.map(bytes_sha256);
+}
+
 /// The dossier's `sol.toml`: the sol with `bundle` made absolute and `rover` pointing at the
 /// copied profile beside it, under a comment naming the original. `None` (with a warning) when
 /// the bundle path has no UTF-8 form TOML can hold.
@@ -278,13 +294,9 @@ pub(super) fn write(
             tracing::warn!("{}: rover profile not copied: {e}", sol.rover_path.display());
         })
         .ok();
-    plan.provenance = Some(Provenance {
+    let mut provenance = Provenance {
         sol: Some(sol.sol.id.clone()),
-        sol_hash: Some(sol_hash(&sol.sol)),
-        bundle_hash: manifest.as_ref().map(BundleManifest::hash),
-        bundle_files: manifest.map(|m| m.files),
         rover: Some(toolbox.profile().name.clone()),
-        rover_hash: rover.as_deref().map(bytes_sha256),
         model: Some(src.model.to_owned()),
         provider: Some(src.provider.to_owned()),
         prompt: Some(src.prompt.manifest.name.clone()),
@@ -292,7 +304,10 @@ pub(super) fn write(
         checker_version: Some(CHECKER_VERSION.to_owned()),
         created: Some(rfc3339_now()),
         extra,
-    });
+        ..Provenance::default()
+    };
+    record_inputs(&mut provenance, &sol.sol, manifest, rover.as_deref());
+    plan.provenance = Some(provenance);
     let text = serde_json::to_string_pretty(&plan).unwrap_or_default() + "\n";
     w.file("plan.json", text.as_bytes())?;
     w.file("plan.geojson", plan_geojson(points, verdict.pass).as_bytes())?;
