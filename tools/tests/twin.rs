@@ -33,140 +33,85 @@ fn sequence_xml_validates_against_the_committed_schema() {
 }
 
 use breadcrumb_tools::checker::plan::load_routes;
-use breadcrumb_tools::terrain::rover::Kinematics;
-use breadcrumb_tools::terrain::{Dem, Grid, RoverProfile};
-use breadcrumb_tools::twin::{solve, Ground};
+use breadcrumb_tools::terrain::{Dem, RoverProfile};
+use breadcrumb_tools::twin::{self, TwinVerdict};
 
-fn kinematics() -> Kinematics {
+fn profile() -> RoverProfile {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rovers/perseverance.toml");
-    RoverProfile::load(&p).unwrap().kinematics.unwrap()
+    RoverProfile::load(&p).unwrap()
 }
 
-/// Worst figures of one drive: |rocker|, |bogie|, |pitch|, |roll|, tilt (deg), wheel drop (m),
-/// min clearance (m), poses, poses off the DEM.
-#[derive(Debug, Default, Clone, Copy)]
-struct Worst {
-    rocker: f64,
-    bogie: f64,
-    pitch: f64,
-    roll: f64,
-    tilt: f64,
-    drop: f64,
-    clearance: f64,
-    poses: usize,
-    unknown: usize,
-}
-
-/// Drives `points` with poses every <= 0.1 m along each leg (turns in place every <= 2 deg).
-fn drive(k: &Kinematics, grid: &Grid, points: &[(f64, f64)]) -> Worst {
-    let g = Ground { grid };
-    let mut w = Worst { clearance: f64::INFINITY, ..Worst::default() };
-    let mut prev: Option<[f64; 6]> = None;
-    let mut heading: Option<f64> = None;
-    let mut visit = |x: f64, y: f64, h: f64, w: &mut Worst| {
-        w.poses += 1;
-        let Some(s) = solve(k, &g, x, y, h) else {
-            w.unknown += 1;
-            prev = None;
-            return;
-        };
-        w.rocker = w.rocker.max(s.differential_deg.abs());
-        w.bogie = w.bogie.max(s.bogie_deg[0].abs()).max(s.bogie_deg[1].abs());
-        w.pitch = w.pitch.max(s.pitch_deg.abs());
-        w.roll = w.roll.max(s.roll_deg.abs());
-        w.tilt = w.tilt.max(s.tilt_deg);
-        w.clearance = w.clearance.min(s.clearance_m);
-        if let Some(p) = prev {
-            for (a, b) in p.iter().zip(s.wheel_z_m) {
-                w.drop = w.drop.max((a - b).abs());
-            }
-        }
-        prev = Some(s.wheel_z_m);
-    };
-    for seg in points.windows(2) {
-        let (dx, dy) = (seg[1].0 - seg[0].0, seg[1].1 - seg[0].1);
-        let len = dx.hypot(dy);
-        if len <= 0.0 {
-            continue;
-        }
-        let h = dx.atan2(dy).to_degrees().rem_euclid(360.0);
-        if let Some(h0) = heading {
-            let delta = (h - h0 + 540.0).rem_euclid(360.0) - 180.0;
-            let n = (delta.abs() / 2.0).ceil() as usize;
-            for i in 1..=n {
-                visit(seg[0].0, seg[0].1, h0 + delta * i as f64 / n as f64, &mut w);
-            }
-        }
-        heading = Some(h);
-        let n = (len / 0.1).ceil() as usize;
-        for i in 0..=n {
-            let t = i as f64 / n as f64;
-            visit(seg[0].0 + t * dx, seg[0].1 + t * dy, h, &mut w);
-        }
-    }
-    w
-}
-
-fn breaks(k: &Kinematics, w: &Worst) -> Vec<&'static str> {
-    let l = &k.limits;
-    let mut out = Vec::new();
-    for (name, bad) in [
-        ("differential", w.rocker > l.max_differential_deg),
-        ("bogie", w.bogie > l.max_bogie_deg),
-        ("pitch", w.pitch > l.max_pitch_deg),
-        ("roll", w.roll > l.max_roll_deg),
-        ("tilt", w.tilt > l.max_tilt_deg),
-        ("wheel_drop", w.drop > l.max_wheel_drop_m),
-        ("clearance", w.clearance < l.min_belly_clearance_m),
-        ("valid_data", w.unknown > 0),
-    ] {
-        if bad {
-            out.push(name);
-        }
-    }
-    out
+/// Worst value and worst bound of `rule` in a verdict.
+fn worst(v: &TwinVerdict, rule: &str) -> (f64, f64) {
+    let r = v.rules.iter().find(|r| r.rule == rule).unwrap();
+    (r.worst.unwrap_or(f64::NAN), r.worst_bound.unwrap_or(f64::NAN))
 }
 
 #[test]
-fn real_curiosity_drives_and_the_steep_crop() {
-    let k = kinematics();
+fn real_curiosity_drives_pass_the_twin_and_the_steep_crop_fails() {
+    let p = profile();
     let site = crate::realdata("gale-marias-pass");
     let grid = Dem::open(site.join("dem.tif")).unwrap().read_all().unwrap();
     let (routes, _) = load_routes(&site.join("drives.geojson")).unwrap();
     assert_eq!(routes.len(), 22);
-    let mut all = Worst { clearance: f64::INFINITY, ..Worst::default() };
     let started = std::time::Instant::now();
     let mut failed = Vec::new();
+    let mut poses = 0;
+    let rules = [
+        "chassis_tilt",
+        "bogie",
+        "differential",
+        "wheel_drop",
+        "belly_clearance",
+        "pitch_nominal",
+        "roll_nominal",
+    ];
+    let mut all: Vec<(f64, f64)> = rules.iter().map(|_| (f64::NAN, f64::NAN)).collect();
     for r in &routes {
-        let w = drive(&k, &grid, &r.points);
-        let b = breaks(&k, &w);
-        println!("{:>12} poses {:>5} {w:.3?} {b:?}", r.label(), w.poses);
-        if !b.is_empty() {
-            failed.push((r.label(), b));
+        let run = twin::run(&p, &grid, &r.points, None, &r.label());
+        let v = &run.verdict;
+        poses += v.summary.poses;
+        let line: Vec<String> = rules
+            .iter()
+            .map(|id| {
+                let (w, b) = worst(v, id);
+                format!("{id} {w:.3}/{b:.3}")
+            })
+            .collect();
+        println!(
+            "{:>12} poses {:>5} cautions {:>3} {:?} {}",
+            r.label(),
+            v.summary.poses,
+            v.cautions.len(),
+            v.failed_rules(),
+            line.join(" ")
+        );
+        for (a, id) in all.iter_mut().zip(rules) {
+            let (w, b) = worst(v, id);
+            let pick = |x: f64, y: f64| if id == "belly_clearance" { x.min(y) } else { x.max(y) };
+            *a = (pick(a.0, w), pick(a.1, b));
         }
-        all.rocker = all.rocker.max(w.rocker);
-        all.bogie = all.bogie.max(w.bogie);
-        all.pitch = all.pitch.max(w.pitch);
-        all.roll = all.roll.max(w.roll);
-        all.tilt = all.tilt.max(w.tilt);
-        all.drop = all.drop.max(w.drop);
-        all.clearance = all.clearance.min(w.clearance);
-        all.poses += w.poses;
+        if !v.pass {
+            failed.push((r.label(), v.failed_rules().join(",")));
+        }
+        assert_eq!(v.summary.poses_unknown, 0, "{}", r.label());
     }
     let ms = started.elapsed().as_secs_f64() * 1e3;
-    println!("all 22 drives: {all:.3?}; {:.1} poses/ms", all.poses as f64 / ms);
-    println!("drives breaking a twin limit: {failed:?}");
+    println!("all 22 drives, worst value/bound: {:?}", rules.iter().zip(&all).collect::<Vec<_>>());
+    println!("{poses} poses, {:.1} poses/ms (test profile)", poses as f64 / ms);
+    assert!(failed.is_empty(), "real drives the twin refuses: {failed:?}");
 
     let steep = crate::realdata("hirise-steep-crop");
     let sg = Dem::open(steep.join("dem.tif")).unwrap().read_all().unwrap();
     let (x0, y1, x1, y0) =
         (sg.transform.x0, sg.transform.y0, sg.transform.x0 + 70.0, sg.transform.y0 - 120.0);
     let route = [(x0 + 10.0, y0 + 10.0), (x1 - 10.0, y1 - 10.0)];
-    let w = drive(&k, &sg, &route);
-    println!("steep crop: {w:.3?} {:?}", breaks(&k, &w));
+    let run = twin::run(&p, &sg, &route, None, "steep");
+    println!("steep crop: {:?}", run.verdict.failed_rules());
+    assert!(!run.verdict.pass, "a route across the steep crop must break a twin limit");
     assert!(
-        !breaks(&k, &w).is_empty(),
-        "a route across the steep crop must break a twin limit: {w:?}"
+        run.verdict.failed_rules().contains(&"chassis_tilt"),
+        "{:?}",
+        run.verdict.failed_rules()
     );
-    assert!(all.poses > 1000 && all.unknown == 0, "{all:?}");
 }

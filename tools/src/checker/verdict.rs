@@ -168,21 +168,21 @@ fn write<S: Serializer>(v: Option<f64>, s: S) -> Result<S::Ok, S::Error> {
 }
 
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's serialize_with passes &T")]
-fn mm<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn mm<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     write(round(*v, 3), s)
 }
 
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's serialize_with passes &T")]
-fn fine<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn fine<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     write(round(*v, 4), s)
 }
 
 #[expect(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
-fn fine_opt<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn fine_opt<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     write(v.and_then(|v| round(v, 4)), s)
 }
 
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 

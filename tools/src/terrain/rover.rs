@@ -128,10 +128,11 @@ pub struct TwinLimits {
     pub max_bogie_deg: f64,
     /// Largest differential (rocker relative to the body) angle, degrees.
     pub max_differential_deg: f64,
-    /// Largest chassis pitch, degrees.
-    pub max_pitch_deg: f64,
-    /// Largest chassis roll, degrees.
-    pub max_roll_deg: f64,
+    /// Nominal chassis pitch, degrees: exceeding it is a caution, not a refusal (real drives
+    /// exceed it; the refusal on attitude is `max_tilt_deg`).
+    pub nominal_pitch_deg: f64,
+    /// Nominal chassis roll, degrees: a caution, as `nominal_pitch_deg`.
+    pub nominal_roll_deg: f64,
     /// Largest chassis tilt (angle of the body's up axis from vertical), degrees.
     pub max_tilt_deg: f64,
     /// Largest drop (or climb) of any wheel between two consecutive poses, metres.
@@ -194,8 +195,8 @@ impl Kinematics {
             ("kinematics.drive_window_s", self.drive_window_s),
             ("kinematics.limits.max_bogie_deg", l.max_bogie_deg),
             ("kinematics.limits.max_differential_deg", l.max_differential_deg),
-            ("kinematics.limits.max_pitch_deg", l.max_pitch_deg),
-            ("kinematics.limits.max_roll_deg", l.max_roll_deg),
+            ("kinematics.limits.nominal_pitch_deg", l.nominal_pitch_deg),
+            ("kinematics.limits.nominal_roll_deg", l.nominal_roll_deg),
             ("kinematics.limits.max_tilt_deg", l.max_tilt_deg),
             ("kinematics.limits.max_wheel_drop_m", l.max_wheel_drop_m),
         ] {

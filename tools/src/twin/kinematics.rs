@@ -2,11 +2,13 @@
 //! closed form.
 //!
 //! # Model
-//! Each wheel stands on the highest ground under its contact patch (a rectangle `2 r` long
-//! along the heading and `wheel_width` wide, centred under the wheel's nominal horizontal
-//! position), read from the DEM's bilinear surface ([`Ground::max_in_rect`]): the wheel centre
-//! is that height plus the radius. Taking the highest ground is
-//! conservative for clearance: a wheel can only sit lower than this, never higher.
+//! Each wheel is a cylinder lowered onto the DEM's bilinear surface over its contact patch (a
+//! rectangle `2 r` long along the heading and `wheel_width` wide, centred under the wheel's
+//! nominal horizontal position): it rests on the highest ground under it, weighted by the
+//! wheel's curvature ([`Ground::wheel_centre`]). An earlier version put the centre `r` above
+//! the highest point of the patch, which on a slope lifts it by up to `r tan(slope)` more than
+//! a real wheel and, since the four front/rear wheels face downhill or uphill differently,
+//! read as articulation. The DEM's own error is bounded in [`super::bounds`].
 //!
 //! Each side is a planar linkage in the body's x-z plane. The bogie is rigid from the middle
 //! to the rear wheel: its angle is `asin((z_M - z_R) / |MR|)`, and that places the bogie pivot.
@@ -22,6 +24,7 @@
 //! front/rear wheels' plane by the cross slope those wheels measure, which makes a plane give
 //! no articulation at all.
 
+use super::bounds::{self, Bounds};
 use crate::terrain::rover::Kinematics;
 use crate::terrain::Grid;
 
@@ -65,6 +68,31 @@ impl Ground<'_> {
         }
         best.is_finite().then_some(best)
     }
+
+    /// Height of the centre of a wheel of radius `r` and half-width `half_w` at `(x, y)` facing
+    /// the unit vector `(fx, fy)`, lowered onto the DEM's bilinear surface: the wheel is a
+    /// cylinder, so over each point of the ground under it (sampled at most 0.1 m apart, a
+    /// patch `2 r` long) its centre must stand `sqrt(r^2 - d^2)` higher, `d` the point's
+    /// distance along the heading; the centre rests at the largest of these. On a plane of
+    /// slope `t` that is `r / cos t` above the ground under the centre, as it should be. `None`
+    /// over unknown ground.
+    #[must_use]
+    pub fn wheel_centre(&self, c: (f64, f64), f: (f64, f64), r: f64, half_w: f64) -> Option<f64> {
+        const STEP_M: f64 = 0.1;
+        let (nl, nw) = (lattice(r, STEP_M), lattice(half_w, STEP_M));
+        let mut best = f64::NEG_INFINITY;
+        for i in 0..=nl {
+            let along = -r + 2.0 * r * f64::from(i) / f64::from(nl);
+            let lift = (r * r - along * along).max(0.0).sqrt();
+            for j in 0..=nw {
+                let across = -half_w + 2.0 * half_w * f64::from(j) / f64::from(nw);
+                let x = c.0 + along * f.0 - across * f.1;
+                let y = c.1 + along * f.1 + across * f.0;
+                best = best.max(self.grid.bilinear(x, y)? + lift);
+            }
+        }
+        best.is_finite().then_some(best)
+    }
 }
 
 /// Intervals of a lattice over `[-half, half]` with points at most `step` apart (at least one).
@@ -99,6 +127,8 @@ pub struct PoseState {
     pub wheel_z_m: [f64; 6],
     /// Smallest belly-pan clearance to the ground under it, metres.
     pub clearance_m: f64,
+    /// Conservative bounds on the same quantities, for what the DEM cannot see.
+    pub bounds: Bounds,
 }
 
 /// Rotated height offset of body vector `(vx, vz)` by angle `a` (radians) in the x-z plane.
@@ -113,7 +143,7 @@ fn asin_c(v: f64) -> f64 {
 }
 
 /// One side: returns (rocker absolute angle, bogie relative angle, rocker pivot height).
-fn side(k: &Kinematics, zf: f64, zm: f64, zr: f64) -> (f64, f64, f64) {
+pub(crate) fn side(k: &Kinematics, zf: f64, zm: f64, zr: f64) -> (f64, f64, f64) {
     let (f, m, r, b, p) =
         (k.front_wheel, k.middle_wheel, k.rear_wheel, k.bogie_pivot, k.rocker_pivot);
     let l_mr = (m[0] - r[0]).hypot(m[2] - r[2]);
@@ -150,6 +180,9 @@ pub fn solve(
     let mut roll = 0.0_f64;
     let mut out = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut z = [0.0; 6];
+    // ACE-style: each wheel centre is known to within the DEM's vertical uncertainty.
+    let u = k.dem_vertical_uncertainty_m.max(0.0);
+    let (mut zlo, mut zhi) = ([0.0; 6], [0.0; 6]);
     let mut pitch_prev = 0.0_f64;
     for _ in 0..4 {
         // Wheels stand where the tilted body puts them (previous pass's pitch p and roll r,
@@ -161,8 +194,11 @@ pub fn solve(
         for (s, sign) in [(0usize, 1.0), (1, -1.0)] {
             for (i, w) in [k.front_wheel, k.middle_wheel, k.rear_wheel].iter().enumerate() {
                 let c = at(w[0] * cp - sign * w[1] * spr, sign * w[1] * cr);
-                let g = ground.max_in_rect(c, fwd, k.wheel_radius_m, 0.5 * k.wheel_width_m)?;
-                z[s * 3 + i] = g + w[2];
+                let r = k.wheel_radius_m;
+                let zc = ground.wheel_centre(c, fwd, r, 0.5 * k.wheel_width_m)? + (w[2] - r);
+                z[s * 3 + i] = zc;
+                zlo[s * 3 + i] = zc - u;
+                zhi[s * 3 + i] = zc + u;
             }
         }
         let c = dm * roll.tan();
@@ -176,31 +212,17 @@ pub fn solve(
     let (pitch, diff, bl, br, pl, pr, roll) = out;
     let tilt = (pitch.cos() * roll.cos()).clamp(-1.0, 1.0).acos();
     let zo = 0.5 * (pl + pr);
-    let drop = k.rocker_pivot[2] - k.belly_height_m;
-    let [bx0, bx1] = k.belly_x_m;
-    let hw = k.belly_half_width_m;
     // Clearance tile by tile: the belly pan cut into 0.3 m x 0.32 m tiles (6 x 5), each the
     // belly plane's lowest corner over the tile minus the highest ground under it.
-    let (nx, ny) = (6usize, 5usize);
-    let (tx, ty) = ((bx1 - bx0) / nx as f64, 2.0 * hw / ny as f64);
+    let mut tiles = [BellyTile::default(); BELLY_TILES];
     let mut clearance = f64::INFINITY;
-    for i in 0..nx {
-        for j in 0..ny {
-            let cx = bx0 + (i as f64 + 0.5) * tx;
-            let cy = -hw + (j as f64 + 0.5) * ty;
-            let mut lowest = f64::INFINITY;
-            for bx in [cx - 0.5 * tx, cx + 0.5 * tx] {
-                for by in [cy - 0.5 * ty, cy + 0.5 * ty] {
-                    let zb =
-                        zo + (bx - k.rocker_pivot[0]) * pitch.sin() + by * pitch.cos() * roll.sin()
-                            - drop * pitch.cos() * roll.cos();
-                    lowest = lowest.min(zb);
-                }
-            }
-            let g = ground.max_in_rect(at(cx, cy), fwd, 0.5 * tx, 0.5 * ty)?;
-            clearance = clearance.min(lowest - g);
-        }
+    for (n, tile) in tiles.iter_mut().enumerate() {
+        let (cx, cy, hx, hy) = belly_tile(k, n);
+        let g = ground.max_in_rect(at(cx, cy), fwd, hx, hy)?;
+        *tile = BellyTile { cx, cy, hx, hy, ground_m: g };
+        clearance = clearance.min(belly_low(k, zo, pitch, roll, tile) - g);
     }
+    let bounds = bounds::of(k, &zlo, &zhi, dm * roll.tan(), &tiles);
     Some(PoseState {
         pitch_deg: pitch.to_degrees(),
         roll_deg: roll.to_degrees(),
@@ -211,7 +233,49 @@ pub fn solve(
         differential_deg: diff.to_degrees(),
         wheel_z_m: z,
         clearance_m: clearance,
+        bounds,
     })
+}
+
+/// Tiles of the belly pan: 6 along x by 5 across.
+pub(crate) const BELLY_TILES: usize = 30;
+
+/// One tile of the belly pan and the highest ground under it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BellyTile {
+    /// Centre in body x and y, metres.
+    pub cx: f64,
+    pub cy: f64,
+    /// Half-extents in body x and y, metres.
+    pub hx: f64,
+    pub hy: f64,
+    /// Highest ground under the tile, metres.
+    pub ground_m: f64,
+}
+
+/// Centre and half-extents (body frame) of belly tile `n`.
+fn belly_tile(k: &Kinematics, n: usize) -> (f64, f64, f64, f64) {
+    let (nx, ny) = (6usize, 5usize);
+    let [bx0, bx1] = k.belly_x_m;
+    let hw = k.belly_half_width_m;
+    let (tx, ty) = ((bx1 - bx0) / nx as f64, 2.0 * hw / ny as f64);
+    let (i, j) = (n / ny, n % ny);
+    (bx0 + (i as f64 + 0.5) * tx, -hw + (j as f64 + 0.5) * ty, 0.5 * tx, 0.5 * ty)
+}
+
+/// Lowest corner of the belly plane over `tile` for a body at rocker-pivot height `zo`,
+/// pitched and rolled by `pitch`, `roll` (radians).
+pub(crate) fn belly_low(k: &Kinematics, zo: f64, pitch: f64, roll: f64, tile: &BellyTile) -> f64 {
+    let drop = k.rocker_pivot[2] - k.belly_height_m;
+    let mut lowest = f64::INFINITY;
+    for bx in [tile.cx - tile.hx, tile.cx + tile.hx] {
+        for by in [tile.cy - tile.hy, tile.cy + tile.hy] {
+            let zb = zo + (bx - k.rocker_pivot[0]) * pitch.sin() + by * pitch.cos() * roll.sin()
+                - drop * pitch.cos() * roll.cos();
+            lowest = lowest.min(zb);
+        }
+    }
+    lowest
 }
 
 #[cfg(test)]

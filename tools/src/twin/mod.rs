@@ -1,11 +1,75 @@
-//! The digital twin: a plan compiled to a drive sequence ([`sequence`]) that a kinematic
-//! rocker-bogie rover will drive over the DEM. It knows nothing of models; it is meant as a
-//! second, independent gate beside [`crate::checker`].
+//! The digital twin: a plan compiled to a drive sequence ([`sequence`]), driven pose by pose
+//! ([`drive`]) by a kinematic rocker-bogie rover ([`kinematics`], with ACE-style [`bounds`])
+//! over the DEM, and judged against the rover's limits ([`verdict`]). It knows nothing of
+//! models; it is a second, independent gate beside [`crate::checker`].
 //!
 //! Units: map metres, degrees, headings clockwise from north, seconds.
 
+pub mod bounds;
+pub mod drive;
 pub mod kinematics;
 pub mod sequence;
+pub mod verdict;
 
+pub use bounds::Bounds;
+pub use drive::{drive, Sample, Telemetry};
 pub use kinematics::{solve, Ground, PoseState};
 pub use sequence::{compile, Command, CommandKind, Pose, Sequence, SequenceError};
+pub use verdict::{judge, TwinRule, TwinSummary, TwinVerdict, TwinViolation, TWIN_VERSION};
+
+use crate::terrain::{Grid, RoverProfile};
+
+/// A plan driven in the twin: its sequence, the telemetry and the verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwinRun {
+    /// The compiled plan (`None` when it could not be compiled).
+    pub sequence: Option<Sequence>,
+    /// Every pose driven (empty when nothing could be driven).
+    pub telemetry: Telemetry,
+    /// The verdict.
+    pub verdict: TwinVerdict,
+}
+
+/// Keep-in half-width the sequence gives AutoNav around each leg: the footprint's half-width
+/// plus the hazard margin, the corridor the checker proved clear.
+#[must_use]
+pub fn keep_in_half_width(profile: &RoverProfile) -> f64 {
+    profile.footprint.half_width_m + profile.margins.hazard_margin_m
+}
+
+/// Compiles `points` (starting at `start_heading_deg`, or along the first leg), drives them
+/// over `grid` with the profile's kinematic rover and judges the drive. Never panics: a
+/// profile without `[kinematics]` or a plan that cannot be compiled gives a failing verdict
+/// on `drivable`.
+#[must_use]
+pub fn run(
+    profile: &RoverProfile,
+    grid: &Grid,
+    points: &[(f64, f64)],
+    start_heading_deg: Option<f64>,
+    sol: &str,
+) -> TwinRun {
+    let empty =
+        Telemetry { samples: Vec::new(), duration_s: 0.0, distance_m: 0.0, truncated: false };
+    let Some(k) = profile.kinematics.as_ref() else {
+        let why = format!("rover profile `{}` has no [kinematics] table", profile.name);
+        return TwinRun {
+            sequence: None,
+            telemetry: empty,
+            verdict: TwinVerdict::undrivable(sol, &profile.name, &why),
+        };
+    };
+    let seq = match compile(points, start_heading_deg, keep_in_half_width(profile)) {
+        Ok(s) => s,
+        Err(e) => {
+            return TwinRun {
+                sequence: None,
+                telemetry: empty,
+                verdict: TwinVerdict::undrivable(sol, &profile.name, &e.to_string()),
+            }
+        }
+    };
+    let telemetry = drive(k, &Ground { grid }, &seq);
+    let verdict = judge(k, &seq, &telemetry, sol, &profile.name);
+    TwinRun { sequence: Some(seq), telemetry, verdict }
+}
