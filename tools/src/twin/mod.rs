@@ -73,3 +73,44 @@ pub fn run(
     let verdict = judge(k, &seq, &telemetry, sol, &profile.name);
     TwinRun { sequence: Some(seq), telemetry, verdict }
 }
+
+/// [`run`] over a DEM read in one window around the plan (the plan's bounding box plus 4 m and
+/// 4 cells), never the whole raster. A plan whose window cannot be read (absurd coordinates)
+/// is undrivable, not an error: the verdict fails.
+#[must_use]
+pub fn run_on_dem(
+    profile: &RoverProfile,
+    dem: &crate::terrain::Dem,
+    points: &[(f64, f64)],
+    start_heading_deg: Option<f64>,
+    sol: &str,
+) -> TwinRun {
+    let (mut x0, mut y0, mut x1, mut y1) =
+        (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in points {
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    // The rover reaches 1.5 m from its centre and its wheels a little more: 4 m is ample.
+    let reach = 4.0;
+    let grid = if points.is_empty() {
+        Ok(Grid::filled(1, 1, f32::NAN, dem.transform()))
+    } else {
+        dem.window_around(x0 - reach, y0 - reach, x1 + reach, y1 + reach, 4)
+    };
+    match grid {
+        Ok(g) => run(profile, &g, points, start_heading_deg, sol),
+        Err(e) => TwinRun {
+            sequence: None,
+            telemetry: Telemetry {
+                samples: Vec::new(),
+                duration_s: 0.0,
+                distance_m: 0.0,
+                truncated: false,
+            },
+            verdict: TwinVerdict::undrivable(sol, &profile.name, &format!("reading the DEM: {e}")),
+        },
+    }
+}
