@@ -110,6 +110,15 @@ pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
                 if *pass { "PASS" } else { "FAIL" },
                 verdict.violations.len()
             ),
+            Event::TwinVerdict { submit, pass, verdict, .. } => format!(
+                "    twin on submission {submit}: {} ({} violations; {} poses, drive {:.0} s of \
+                 {:.0} s)",
+                if *pass { "PASS" } else { "FAIL" },
+                verdict.violation_count(),
+                verdict.summary.poses,
+                verdict.summary.duration_s,
+                verdict.summary.drive_window_s
+            ),
             Event::Retry { attempt, wait_ms, error, .. } => {
                 format!("    retry {attempt} in {wait_ms} ms: {}", short(error, 120))
             }

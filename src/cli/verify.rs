@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use breadcrumb_agent::session::dossier::{bytes_sha256, recheck, Recheck, ROVER_FILE, SOL_FILE};
+use breadcrumb_agent::session::dossier::{
+    bytes_sha256, recheck, Recheck, ROVER_FILE, SOL_FILE, TWIN_FILE,
+};
 use breadcrumb_tools::checker::CHECKER_VERSION;
 use clap::Args;
 
@@ -15,14 +17,14 @@ use super::ExitStatus;
 /// copies of the sol (sol.toml, whose `bundle` is the absolute path of the terrain bundle)
 /// and the rover profile (rover.toml). plan.json's provenance records the SHA-256 of the sol,
 /// the rover profile and the bundle. verify checks that the copies and the bundle still have
-/// those hashes, runs the safety checker on the plan again, and says whether the new verdict is
-/// byte-identical to verdict.json.
+/// those hashes, runs the safety checker and the digital twin on the plan again, and says
+/// whether the new verdicts are byte-identical to verdict.json and twin.json.
 ///
 /// The bundle hash is SHA-256 of the bundle's `sha256sum` manifest (one `<hex>  <path>` line
 /// per file, paths relative to the bundle, sorted bytewise), so `cd BUNDLE && find -L . -type f
 /// -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` prints the same hex.
 ///
-/// Exit status: 0 the verdict is byte-identical, 1 it differs, 2 error (a dossier file missing
+/// Exit status: 0 both verdicts are byte-identical, 1 one differs, 2 error (a dossier file missing
 /// or changed, the bundle missing or changed: the message names the file and both hashes).
 ///
 /// Example: breadcrumb verify runs/plains-02-keepout-reference-20261202T081502Z-3f2a
@@ -63,31 +65,47 @@ fn report(dir: &str, r: &Recheck) -> String {
     );
     let then = r.checker_then.as_deref().unwrap_or("unknown");
     let _ = writeln!(out, "  checker {then} then, {CHECKER_VERSION} now");
-    let result = if r.pass { "PASS" } else { "FAIL" };
-    if r.identical() {
+    compare(&mut out, "verdict", "verdict.json", r.pass, &r.recorded, &r.now);
+    if let Some(t) = &r.twin_recorded {
+        compare(&mut out, "twin", TWIN_FILE, r.twin_pass, t, &r.twin_now);
+    } else {
+        let result = if r.twin_pass { "PASS" } else { "FAIL" };
         let _ = writeln!(
             out,
-            "verdict {result}: byte-identical to verdict.json ({})",
-            bytes_sha256(r.recorded.as_bytes())
+            "twin    {result}: the dossier has no {TWIN_FILE} (it predates the twin), so nothing \
+             to compare"
         );
-        return out;
+    }
+    out
+}
+
+/// One verdict against its recorded file: identical, or where they first differ.
+fn compare(out: &mut String, what: &str, file: &str, pass: bool, recorded: &str, now: &str) {
+    use std::fmt::Write as _;
+    let result = if pass { "PASS" } else { "FAIL" };
+    if recorded == now {
+        let _ = writeln!(
+            out,
+            "{what:<7} {result}: byte-identical to {file} ({})",
+            bytes_sha256(recorded.as_bytes())
+        );
+        return;
     }
     let _ = writeln!(
         out,
-        "verdict {result}: DIFFERS from verdict.json (recorded {}, now {})",
-        bytes_sha256(r.recorded.as_bytes()),
-        bytes_sha256(r.now.as_bytes())
+        "{what:<7} {result}: DIFFERS from {file} (recorded {}, now {})",
+        bytes_sha256(recorded.as_bytes()),
+        bytes_sha256(now.as_bytes())
     );
-    let (a, b): (Vec<&str>, Vec<&str>) = (r.recorded.lines().collect(), r.now.lines().collect());
+    let (a, b): (Vec<&str>, Vec<&str>) = (recorded.lines().collect(), now.lines().collect());
     let Some(line) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) else {
         let _ = writeln!(
             out,
             "the lines are the same: they differ in line endings or the last newline"
         );
-        return out;
+        return;
     };
     let _ = writeln!(out, "first difference at line {}:", line + 1);
-    let _ = writeln!(out, "  verdict.json: {}", a.get(line).copied().unwrap_or("(end of file)"));
-    let _ = writeln!(out, "  now:          {}", b.get(line).copied().unwrap_or("(end of file)"));
-    out
+    let _ = writeln!(out, "  {file}: {}", a.get(line).copied().unwrap_or("(end of file)"));
+    let _ = writeln!(out, "  now: {}", b.get(line).copied().unwrap_or("(end of file)"));
 }

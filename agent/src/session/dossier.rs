@@ -36,6 +36,7 @@ use breadcrumb_tools::checker::plan::Provenance;
 use breadcrumb_tools::checker::{check_sol, Plan, Pt, Verdict, CHECKER_VERSION};
 use breadcrumb_tools::render::{render_overlay_with, RenderOptions};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
+use breadcrumb_tools::twin::TwinRun;
 use breadcrumb_tools::ToolsError;
 use geojson::{Feature, FeatureCollection, Geometry, Value as GeoValue};
 use serde_json::json;
@@ -54,6 +55,8 @@ pub(super) struct Source<'a> {
 
 /// The dossier's copy of the sol.
 pub const SOL_FILE: &str = "sol.toml";
+/// The twin's verdict in a dossier.
+pub const TWIN_FILE: &str = "twin.json";
 /// The dossier's copy of the rover profile.
 pub const ROVER_FILE: &str = "rover.toml";
 
@@ -278,14 +281,16 @@ pub(super) fn write(
     toolbox: &Toolbox,
     points: &[Pt],
     verdict: &Verdict,
+    twin: &TwinRun,
     src: &Source<'_>,
 ) -> Result<(), TranscriptError> {
+    let accepted = verdict.pass && twin.verdict.pass;
     let mut plan = Plan::from_points(points);
     let mut extra = serde_json::Map::new();
     extra.insert("run_id".into(), w.run_id().into());
     extra.insert("model_id".into(), src.model_id.into());
     extra.insert("tools_version".into(), crate::tools_version().into());
-    extra.insert("accepted".into(), verdict.pass.into());
+    extra.insert("accepted".into(), accepted.into());
     let manifest = BundleManifest::of(&sol.bundle_dir)
         .inspect_err(|e| tracing::warn!("terrain bundle not hashed: {e}"))
         .ok();
@@ -310,8 +315,13 @@ pub(super) fn write(
     plan.provenance = Some(provenance);
     let text = serde_json::to_string_pretty(&plan).unwrap_or_default() + "\n";
     w.file("plan.json", text.as_bytes())?;
-    w.file("plan.geojson", plan_geojson(points, verdict.pass).as_bytes())?;
+    w.file("plan.geojson", plan_geojson(points, accepted).as_bytes())?;
     w.file("verdict.json", verdict.to_json().as_bytes())?;
+    w.file(TWIN_FILE, twin.verdict.to_json().as_bytes())?;
+    if let Some(seq) = &twin.sequence {
+        w.file("sequence.xml", seq.to_xml().as_bytes())?;
+        w.file("sequence.json", seq.to_json().as_bytes())?;
+    }
     if let Some(copy) = sol_copy(sol) {
         w.file(SOL_FILE, copy.as_bytes())?;
     }
@@ -410,13 +420,20 @@ pub struct Recheck {
     pub now: String,
     /// Whether the new verdict passes.
     pub pass: bool,
+    /// `twin.json` as the run wrote it (`None`: the dossier predates the twin).
+    pub twin_recorded: Option<String>,
+    /// The twin's new verdict JSON.
+    pub twin_now: String,
+    /// Whether the twin's new verdict passes.
+    pub twin_pass: bool,
 }
 
 impl Recheck {
-    /// Whether the new verdict is byte-identical to `verdict.json`.
+    /// Whether the new checker verdict is byte-identical to `verdict.json`, and the twin's to
+    /// `twin.json` when the dossier has one.
     #[must_use]
     pub fn identical(&self) -> bool {
-        self.recorded == self.now
+        self.recorded == self.now && self.twin_recorded.as_ref().is_none_or(|t| *t == self.twin_now)
     }
 }
 
@@ -487,6 +504,22 @@ pub fn recheck(dir: &Path, bundle: Option<&Path>) -> Result<Recheck, DossierErro
     let recorded = std::fs::read_to_string(&verdict_path)
         .map_err(|source| DossierError::Io { path: verdict_path, source })?;
     let verdict = check_sol(&sol, &plan)?;
+    let twin_path = dir.join(TWIN_FILE);
+    let twin_recorded = match std::fs::read_to_string(&twin_path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(DossierError::Io { path: twin_path, source }),
+    };
+    let profile = breadcrumb_tools::terrain::RoverProfile::load(&sol.rover_path)?;
+    let bundle = breadcrumb_tools::terrain::Bundle::open(&sol.bundle_dir)?;
+    let pts = plan.points();
+    let twin = breadcrumb_tools::twin::run_on_dem(
+        &profile,
+        &bundle.dem,
+        &pts,
+        Some(sol.sol.start.heading_deg),
+        &sol.sol.id,
+    );
     Ok(Recheck {
         sol_id: sol.sol.id.clone(),
         sol_hash: want_sol.clone(),
@@ -499,6 +532,9 @@ pub fn recheck(dir: &Path, bundle: Option<&Path>) -> Result<Recheck, DossierErro
         recorded,
         now: verdict.to_json(),
         pass: verdict.pass,
+        twin_recorded,
+        twin_now: twin.verdict.to_json(),
+        twin_pass: twin.verdict.pass,
     })
 }
 

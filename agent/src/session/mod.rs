@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use breadcrumb_tools::api::{specs, Effect, ToolCallError, Toolbox};
 use breadcrumb_tools::checker::{Pt, Verdict};
 use breadcrumb_tools::terrain::LoadedSol;
+use breadcrumb_tools::twin::{TwinRun, TwinVerdict};
 use rand::SeedableRng;
 use serde::Serialize;
 use serde_json::json;
@@ -110,6 +111,14 @@ impl SessionConfig {
     }
 }
 
+/// The last judged submission: its waypoints, the checker's verdict and the twin's drive.
+#[derive(Debug, Clone)]
+struct Submitted {
+    points: Vec<Pt>,
+    verdict: Verdict,
+    twin: TwinRun,
+}
+
 /// What a run produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -129,6 +138,8 @@ pub struct RunReport {
     pub waypoints: Option<Vec<Pt>>,
     /// The checker's verdict on it.
     pub verdict: Option<Verdict>,
+    /// The digital twin's verdict on it.
+    pub twin: Option<TwinVerdict>,
     /// Turns, tool calls, tokens, cost, retries.
     pub totals: Totals,
     /// Tool calls by tool name.
@@ -481,7 +492,7 @@ impl Session {
         let mut history = vec![self.first_message()?];
         let mut submits = 0u32;
         let mut first_ok = false;
-        let mut last: Option<(Vec<Pt>, Verdict)> = None;
+        let mut last: Option<Submitted> = None;
         let mut idle = 0u32;
         let (status, reason) = loop {
             if let Some(why) = self.cfg.budgets.exhausted(&self.totals, self.started) {
@@ -567,8 +578,19 @@ impl Session {
                         pass: v.pass,
                         verdict: Box::new(v.clone()),
                     })?;
-                    first_ok = v.pass && submits == 1;
-                    last = Some((waypoints, v.clone()));
+                }
+                if let Some(t) = &j.twin {
+                    self.writer.event(Event::TwinVerdict {
+                        turn,
+                        submit: submits,
+                        pass: t.verdict.pass,
+                        verdict: Box::new(t.verdict.clone()),
+                    })?;
+                }
+                if let (Some(v), Some(t)) = (&j.verdict, &j.twin) {
+                    first_ok = v.pass && t.verdict.pass && submits == 1;
+                    last =
+                        Some(Submitted { points: waypoints, verdict: v.clone(), twin: t.clone() });
                 }
                 content.push(Content::ToolResult(ToolResult {
                     call_id,
@@ -597,15 +619,16 @@ impl Session {
         reason: &str,
         submits: u32,
         first_ok: bool,
-        last: Option<(Vec<Pt>, Verdict)>,
+        last: Option<Submitted>,
     ) -> Result<RunReport, SessionError> {
-        if let Some((points, verdict)) = &last {
+        if let Some(sub) = &last {
             dossier::write(
                 &self.writer,
                 &self.sol,
                 &self.toolbox,
-                points,
-                verdict,
+                &sub.points,
+                &sub.verdict,
+                &sub.twin,
                 &dossier::Source {
                     model: &self.cfg.model_name,
                     provider: self.provider.kind().as_str(),
@@ -621,8 +644,9 @@ impl Session {
             reason: reason.to_owned(),
             submits,
             accepted_first_submit: first_ok,
-            waypoints: last.as_ref().map(|(p, _)| p.clone()),
-            verdict: last.map(|(_, v)| v),
+            waypoints: last.as_ref().map(|l| l.points.clone()),
+            verdict: last.as_ref().map(|l| l.verdict.clone()),
+            twin: last.map(|l| l.twin.verdict),
             totals: self.totals,
             tool_calls_by_tool: self.by_tool.clone(),
             elapsed_s: self.started.elapsed().as_secs_f64(),

@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 
 use breadcrumb_tools::checker::Verdict;
+use breadcrumb_tools::twin::TwinVerdict;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -183,6 +184,17 @@ pub enum Event {
         /// The whole verdict (boxed: it is by far the largest event).
         verdict: Box<Verdict>,
     },
+    /// The digital twin's verdict on the same submitted route (the second gate).
+    TwinVerdict {
+        /// The turn.
+        turn: u32,
+        /// Which submission, from 1.
+        submit: u32,
+        /// Whether the twin passed it.
+        pass: bool,
+        /// The whole verdict.
+        verdict: Box<TwinVerdict>,
+    },
     /// A message sent to a model that answered without calling a tool.
     Corrective {
         /// The turn.
@@ -228,6 +240,7 @@ impl Event {
         "tool_call",
         "tool_result",
         "verdict",
+        "twin_verdict",
         "corrective",
         "budget_stop",
         "run_ended",
@@ -246,6 +259,7 @@ impl Event {
             Event::ToolCall { .. } => "tool_call",
             Event::ToolResult { .. } => "tool_result",
             Event::Verdict { .. } => "verdict",
+            Event::TwinVerdict { .. } => "twin_verdict",
             Event::Corrective { .. } => "corrective",
             Event::BudgetStop { .. } => "budget_stop",
             Event::RunEnded { .. } => "run_ended",
@@ -301,6 +315,21 @@ mod tests {
         ] {
             assert!(names.contains(name), "no {name} in the fixture: {names:?}");
         }
+    }
+
+    /// A real twin verdict (a short drive on flat ground), read back from its JSON so its
+    /// numbers are the rounded ones a transcript holds.
+    fn twin_verdict() -> TwinVerdict {
+        use breadcrumb_tools::terrain::{GeoTransform, Grid, RoverProfile};
+        let p =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rovers/perseverance.toml");
+        let profile = RoverProfile::load(&p).unwrap();
+        let t = GeoTransform { x0: 0.0, y0: 40.0, dx: 1.0, dy: -1.0 };
+        let grid = Grid::filled(40, 40, 0.0, t);
+        let run =
+            breadcrumb_tools::twin::run(&profile, &grid, &[(20.0, 10.0), (20.0, 25.0)], None, "s");
+        assert!(run.verdict.pass);
+        serde_json::from_str(&run.verdict.to_json()).unwrap()
     }
 
     fn samples() -> Vec<Event> {
@@ -376,6 +405,12 @@ mod tests {
                 ms: 0.5,
             },
             Event::Verdict { turn: 1, submit: 1, pass: false, verdict: Box::new(verdict) },
+            Event::TwinVerdict {
+                turn: 1,
+                submit: 1,
+                pass: true,
+                verdict: Box::new(twin_verdict()),
+            },
             Event::Corrective { turn: 2, message: "call a tool".into() },
             Event::BudgetStop { reason: "turn budget reached (2 turns)".into() },
             Event::RunEnded {

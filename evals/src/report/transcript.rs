@@ -242,6 +242,21 @@ pub fn steps(events: &[Record], dir: &Path, bank: &mut ImageBank) -> Vec<Step> {
                 );
                 step.items = verdict.violations.iter().map(violation_line).collect();
             }
+            Event::TwinVerdict { submit, pass, verdict, .. } => {
+                step.kind = if *pass { "verdict-pass" } else { "verdict-fail" };
+                let sm = &verdict.summary;
+                step.label = format!(
+                    "digital twin verdict on submission {submit}: {} ({} poses, {} values \
+                     checked against {} limits, drive {} s of a {} s window)",
+                    if *pass { "PASS" } else { "FAIL" },
+                    sm.poses,
+                    sm.values_checked,
+                    sm.limits_checked,
+                    num(sm.duration_s, 0),
+                    num(sm.drive_window_s, 0)
+                );
+                step.items = verdict.violations.iter().map(|v| v.message.clone()).collect();
+            }
             Event::Corrective { message, .. } => {
                 shown_texts.insert(message.clone());
                 step.kind = "note";

@@ -6,12 +6,15 @@ use serde::{Deserialize, Serialize};
 use super::args::{finite_waypoints, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::checker::{Verdict, Violation};
+use crate::twin::TwinVerdict;
 
-/// Runs the safety checker on a draft route without submitting it: the same rules, limits
-/// and verdict the submitted route will face (start and goal, waypoint spacing, drive budget,
-/// tilt, steps, belly clearance, hazards, keep-out, keep-in, known terrain). Returns pass or
-/// fail and every violation with its segment, place, measured value and limit. Check before you
-/// submit, and fix every violation it names.
+/// Runs the safety checker and the digital twin on a draft route without submitting it: the
+/// same rules, limits and verdicts the submitted route will face (checker: start and goal,
+/// waypoint spacing, drive budget, tilt, steps, belly clearance, hazards, keep-out, keep-in,
+/// known terrain; twin: the rocker-bogie rover driven over the terrain, its tilt, bogie and
+/// differential angles, wheel drops, belly clearance and drive time). Returns pass or fail and
+/// every violation with its segment, place, measured value and limit. Check before you submit,
+/// and fix every violation it names.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRouteArgs {
@@ -57,6 +60,102 @@ pub struct CheckRouteResult {
     pub violations: Vec<ViolationOut>,
     /// Total violations.
     pub violation_count: usize,
+    /// The digital twin's answer on the same route (the second gate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twin: Option<TwinOut>,
+}
+
+/// Most twin violations a model is shown (the count stays complete).
+pub const MAX_TWIN_VIOLATIONS_SHOWN: usize = 20;
+
+/// One twin violation as a model reads it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TwinViolationOut {
+    /// The rule's ID (`bogie`, `wheel_drop`, ...).
+    pub rule: String,
+    /// Command of the drive sequence, from 0.
+    pub command: Option<usize>,
+    /// Plan segment it serves.
+    pub segment: Option<usize>,
+    /// Where, map metres (2 decimals).
+    pub x_m: f64,
+    /// Where, map metres (2 decimals).
+    pub y_m: f64,
+    /// Measured value (4 decimals).
+    pub measured: f64,
+    /// Limit.
+    pub limit: f64,
+    /// Unit of both.
+    pub unit: String,
+    /// A sentence.
+    pub message: String,
+}
+
+/// The twin's verdict, compact: pass, margins, and what broke.
+#[derive(Debug, Clone, Serialize)]
+pub struct TwinOut {
+    /// True when no twin limit broke.
+    pub pass: bool,
+    /// Drive time, seconds (2 decimals).
+    pub duration_s: f64,
+    /// The sol's drive window, seconds.
+    pub drive_window_s: f64,
+    /// Worst chassis tilt, degrees.
+    pub max_tilt_deg: Option<f64>,
+    /// Worst bogie angle, degrees.
+    pub max_bogie_deg: Option<f64>,
+    /// Worst differential angle, degrees.
+    pub max_differential_deg: Option<f64>,
+    /// Worst wheel drop between poses, metres.
+    pub max_wheel_drop_m: Option<f64>,
+    /// Smallest belly clearance (lower bound), metres.
+    pub min_clearance_m: Option<f64>,
+    /// The first violations.
+    pub violations: Vec<TwinViolationOut>,
+    /// All violations.
+    pub violation_count: usize,
+}
+
+impl TwinOut {
+    /// The compact form of `v`.
+    #[must_use]
+    pub fn from_verdict(v: &TwinVerdict) -> Self {
+        let r2 = |x: f64| (x * 100.0).round() / 100.0;
+        let worst = |id: &str| {
+            v.rules
+                .iter()
+                .find(|r| r.rule == id)
+                .and_then(|r| r.worst)
+                .map(|w| (w * 1e4).round() / 1e4)
+        };
+        TwinOut {
+            pass: v.pass,
+            duration_s: r2(v.summary.duration_s),
+            drive_window_s: v.summary.drive_window_s,
+            max_tilt_deg: worst("chassis_tilt"),
+            max_bogie_deg: worst("bogie"),
+            max_differential_deg: worst("differential"),
+            max_wheel_drop_m: worst("wheel_drop"),
+            min_clearance_m: worst("belly_clearance"),
+            violations: v
+                .violations
+                .iter()
+                .take(MAX_TWIN_VIOLATIONS_SHOWN)
+                .map(|x| TwinViolationOut {
+                    rule: x.rule.clone(),
+                    command: x.command,
+                    segment: x.segment,
+                    x_m: r2(x.x),
+                    y_m: r2(x.y),
+                    measured: (x.measured * 1e4).round() / 1e4,
+                    limit: x.limit,
+                    unit: x.unit.clone(),
+                    message: x.message.clone(),
+                })
+                .collect(),
+            violation_count: v.violation_count(),
+        }
+    }
 }
 
 impl CheckRouteResult {
@@ -84,7 +183,16 @@ impl CheckRouteResult {
                 .map(|t| (t * 100.0).round() / 100.0),
             violations: v.violations.iter().map(out).collect(),
             violation_count: v.violation_count(),
+            twin: None,
         }
+    }
+
+    /// The checker's verdict and the twin's, together: `pass` only when both pass.
+    #[must_use]
+    pub fn with_twin(mut self, twin: &TwinVerdict) -> Self {
+        self.pass = self.pass && twin.pass;
+        self.twin = Some(TwinOut::from_verdict(twin));
+        self
     }
 }
 
@@ -98,6 +206,7 @@ impl Tool for CheckRoute {
     fn run(toolbox: &Toolbox, a: CheckRouteArgs) -> Result<ToolOutput, ToolCallError> {
         let pts = finite_waypoints(&a.waypoints)?;
         let verdict = toolbox.checker().check(toolbox.mission(), &pts)?;
-        ToolOutput::json(&CheckRouteResult::from_verdict(&verdict))
+        let twin = toolbox.twin(&pts);
+        ToolOutput::json(&CheckRouteResult::from_verdict(&verdict).with_twin(&twin.verdict))
     }
 }

@@ -264,6 +264,19 @@ impl Toolbox {
         Checker::with_hazard_index(&self.bundle.dem, &self.blocking_hazards, &self.profile)
     }
 
+    /// Drives `points` in the digital twin from the sol's start heading, over a DEM window
+    /// around them: the second gate beside [`Toolbox::checker`].
+    #[must_use]
+    pub fn twin(&self, points: &[Pt]) -> crate::twin::TwinRun {
+        crate::twin::run_on_dem(
+            &self.profile,
+            &self.bundle.dem,
+            points,
+            self.mission.start_heading_deg,
+            &self.mission.label,
+        )
+    }
+
     /// The planner's cost grid over the sol's area, built once.
     pub fn cost_grid(&self) -> std::result::Result<&CostGrid, ToolCallError> {
         self.cost
