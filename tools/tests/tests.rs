@@ -9,6 +9,7 @@ mod planner;
 pub mod support;
 mod tiles;
 mod twin;
+mod twin_oracle;
 // Committed outputs (the tool schema file, verdict snapshots) checked against the code.
 mod schema;
 mod verdicts;
