@@ -14,7 +14,9 @@
 //! - the middle wheels' extra reach (`y` 1.1845 vs 1.0625 m) is taken out with the height the
 //!   rotated body gives that offset (`rot(pitch, roll, (0, dy, 0)).z`);
 //! - wheel horizontal positions follow the body's pitch and roll (each body point `(x, y, 0)`
-//!   rotated), iterated to a fixed point (change < 1e-9 rad), not a fixed number of passes;
+//!   rotated), iterated to a fixed point (change < 1e-9 rad), not a fixed number of passes, and
+//!   damped where it oscillates (a drop across the rover flips a plain iteration between a
+//!   90 deg roll and a level body);
 //! - belly clearance by dense sampling (every [`STEP_M`]) of the ground under each of the 30
 //!   belly tiles (the twin's claimed definition: the tile's lowest belly corner minus the
 //!   highest ground under it), and also pointwise (each sampled belly point above the ground
@@ -160,8 +162,10 @@ pub fn oracle(k: &Kinematics, g: &Grid, x: f64, y: f64, heading_deg: f64) -> Opt
             bisect(|t| rot(pn, t, [0.0, 2.0 * y_side, 0.0])[2] - (pl - pr), -FRAC_PI_2, FRAC_PI_2);
         let step = (pn - p, rn - r);
         let done = step.0.abs() < 1e-9 && step.1.abs() < 1e-9;
-        // A step reversing the last one is an oscillation: damp it (halve the relaxation).
-        if step.0 * last.0 + step.1 * last.1 < 0.0 {
+        // A step reversing the last one without halving it is an oscillation that is not dying
+        // out: damp it (halve the relaxation).
+        let norm = |v: (f64, f64)| v.0.hypot(v.1);
+        if step.0 * last.0 + step.1 * last.1 < 0.0 && norm(step) > 0.5 * norm(last) {
             relax = (relax * 0.5).max(1.0 / 64.0);
         }
         last = step;
@@ -274,6 +278,7 @@ struct Stats {
     worst_tilt: f64,
     worst_bogie: f64,
     iterations: usize,
+    total_iterations: usize,
     failures: Vec<String>,
 }
 
@@ -306,6 +311,7 @@ fn compare(k: &Kinematics, g: &Grid, seed: u64, n: usize, tol: Tolerance) -> Sta
         }
         st.compared += 1;
         st.iterations = st.iterations.max(o.iterations);
+        st.total_iterations += o.iterations;
         agreement(&s, &o, at, tol, &mut st);
         bounds(&s, &o, at, &mut st);
     }
