@@ -9,6 +9,9 @@ mod planner;
 pub mod support;
 mod tiles;
 mod twin;
+mod twin_mutations;
+mod twin_oracle;
+mod twin_step;
 // Committed outputs (the tool schema file, verdict snapshots) checked against the code.
 mod schema;
 mod verdicts;
