@@ -9,6 +9,7 @@
 pub mod bounds;
 pub mod drive;
 pub mod kinematics;
+pub mod plot;
 pub mod sequence;
 pub mod telemetry;
 pub mod verdict;
