@@ -199,12 +199,22 @@ fn draw_panel(
     };
     let small = Style { size: 15.0, fg: INK, bg: WHITE, bg_alpha: 0.0 };
     let title = Style { size: 19.0, ..small };
-    // Unknown ground: grey bands behind everything.
-    for (i, _) in unknown.iter().enumerate().filter(|(_, u)| **u) {
-        let d = dist[i];
-        let next = dist.get(i + 1).copied().unwrap_or(d);
-        let (a, b) = (fr.px(d, v0).0, fr.px(next, v0).0);
-        c.fill_rect(a.min(b) - 1.0, fr.y0, a.max(b) + 1.0, fr.y1, UNKNOWN, 0.6);
+    // Unknown ground: one grey band behind everything per run of unknown poses, from its first
+    // pose to the pose after it (one rectangle per run: overlapping ones would stripe).
+    let mut i = 0;
+    while i < unknown.len() {
+        if !unknown[i] {
+            i += 1;
+            continue;
+        }
+        let first = i;
+        while i < unknown.len() && unknown[i] {
+            i += 1;
+        }
+        let end = dist.get(i).copied().unwrap_or(dist[i - 1]);
+        let (a, b) = (fr.px(dist[first], v0).0, fr.px(end, v0).0);
+        let (a, b) = (a.min(b), a.max(b).max(a.min(b) + 2.0));
+        c.fill_rect(a, fr.y0, b, fr.y1, UNKNOWN, 0.6);
     }
     // Grid and tick labels.
     let yt = ticks(v0, v1);
