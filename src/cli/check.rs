@@ -115,7 +115,7 @@ fn other_bundle(plan: &Plan, sol: &LoadedSol) -> Option<String> {
 
 /// The fixtures directory: `./fixtures` when run from a checkout, else the one this binary was
 /// built beside.
-fn fixtures_dir() -> PathBuf {
+pub(super) fn fixtures_dir() -> PathBuf {
     let here = PathBuf::from("fixtures");
     if here.join("rovers").is_dir() {
         here
@@ -218,7 +218,7 @@ fn check_routes(
     Ok(status(all_pass))
 }
 
-fn truncate(s: &str, n: usize) -> String {
+pub(super) fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_owned()
     } else {

@@ -17,6 +17,7 @@ mod site;
 mod sol;
 mod tiles;
 mod tools;
+mod twin;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -76,6 +77,7 @@ enum Command {
     Tools(tools::ToolsCommand),
     Tiles(tiles::TilesArgs),
     Render(render::RenderArgs),
+    Twin(twin::TwinArgs),
     Verify(verify::VerifyArgs),
 }
 
@@ -101,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Tools(cmd) => tools::run(cmd),
         Command::Tiles(args) => tiles::run(&args),
         Command::Render(args) => render::run(&args),
+        Command::Twin(args) => twin::run(&args),
         Command::Verify(args) => verify::run(&args),
     }
 }

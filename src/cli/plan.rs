@@ -121,7 +121,7 @@ fn opt(v: Option<f64>, unit: &str) -> String {
 }
 
 /// [`write_atomic`] for bytes.
-fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;

@@ -36,7 +36,7 @@ pub mod layers;
 pub mod marks;
 pub mod request;
 mod sample;
-mod text;
+pub(crate) mod text;
 pub mod tokens;
 
 use image::codecs::jpeg::JpegEncoder;

@@ -1,14 +1,17 @@
 //! The digital twin: a plan compiled to a drive sequence ([`sequence`]), driven pose by pose
 //! ([`drive`]) by a kinematic rocker-bogie rover ([`kinematics`], with ACE-style [`bounds`])
 //! over the DEM, and judged against the rover's limits ([`verdict`]). It knows nothing of
-//! models; it is a second, independent gate beside [`crate::checker`].
+//! models; it is a second, independent gate beside [`crate::checker`]. Its telemetry is written
+//! as CSV and wheel tracks as GeoJSON by [`telemetry`].
 //!
 //! Units: map metres, degrees, headings clockwise from north, seconds.
 
 pub mod bounds;
 pub mod drive;
 pub mod kinematics;
+pub mod plot;
 pub mod sequence;
+pub mod telemetry;
 pub mod verdict;
 
 pub use bounds::Bounds;
