@@ -56,6 +56,25 @@ pub struct AttemptScores {
     pub min_hazard_clearance_m: Option<f64>,
     /// Discrete Fréchet distance to the reference route (both densified to 1 m), metres.
     pub frechet_m: Option<f64>,
+    /// Whether the digital twin passed the last route (`None`: not driven, or a store older
+    /// than the twin).
+    #[serde(default)]
+    pub twin_pass: Option<bool>,
+    /// The twin's margins on the last route: smallest belly clearance (its lower bound), m.
+    #[serde(default)]
+    pub twin_min_clearance_m: Option<f64>,
+    /// Largest bogie angle, degrees.
+    #[serde(default)]
+    pub twin_max_bogie_deg: Option<f64>,
+    /// Largest differential (rocker) angle, degrees.
+    #[serde(default)]
+    pub twin_max_rocker_deg: Option<f64>,
+    /// Largest wheel drop between poses, metres.
+    #[serde(default)]
+    pub twin_max_wheel_drop_m: Option<f64>,
+    /// Drive time at the profile's speed and turn rate, seconds.
+    #[serde(default)]
+    pub twin_drive_s: Option<f64>,
     /// Model turns.
     pub turns: u32,
     /// Tool calls.
@@ -90,6 +109,10 @@ pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores 
     let summary = report.verdict.as_ref().map(|v| &v.summary);
     let cost = finite(route.and(inputs.route_cost));
     let t = &report.totals;
+    let twin = report.twin.as_ref();
+    let twin_worst = |rule: &str| {
+        twin.and_then(|v| v.rules.iter().find(|r| r.rule == rule)).and_then(|r| r.worst)
+    };
     AttemptScores {
         status: report.status.as_str().to_owned(),
         accepted,
@@ -106,6 +129,12 @@ pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores 
         frechet_m: route
             .zip(inputs.reference.as_deref())
             .and_then(|(a, b)| frechet(&densify(a, 1.0), &densify(b, 1.0))),
+        twin_pass: twin.map(|v| v.pass),
+        twin_min_clearance_m: twin_worst("belly_clearance"),
+        twin_max_bogie_deg: twin_worst("bogie"),
+        twin_max_rocker_deg: twin_worst("differential"),
+        twin_max_wheel_drop_m: twin_worst("wheel_drop"),
+        twin_drive_s: twin.map(|v| v.summary.duration_s).filter(|d| d.is_finite()),
         turns: t.turns,
         tool_calls: t.tool_calls,
         tool_calls_by_tool: report.tool_calls_by_tool.clone(),
@@ -322,6 +351,12 @@ mod tests {
             max_tilt_deg: Some(5.0),
             min_hazard_clearance_m: Some(3.0),
             frechet_m: None,
+            twin_pass: Some(true),
+            twin_min_clearance_m: Some(0.3),
+            twin_max_bogie_deg: Some(4.0),
+            twin_max_rocker_deg: Some(2.0),
+            twin_max_wheel_drop_m: Some(0.02),
+            twin_drive_s: Some(4600.0),
             turns: 3,
             tool_calls: 4,
             tool_calls_by_tool: BTreeMap::new(),

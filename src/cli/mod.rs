@@ -44,7 +44,7 @@ impl From<ExitStatus> for std::process::ExitCode {
 }
 
 /// Plan Mars rover drives with a vision-language model; accept only what a deterministic safety
-/// checker passes.
+/// checker and a digital twin of the rover both pass.
 ///
 /// Coordinates are map metres in the DEM's projected CRS (x east, y north); slopes and headings
 /// in degrees (headings clockwise from north).

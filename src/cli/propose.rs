@@ -199,6 +199,31 @@ pub fn summary(r: &RunReport) -> String {
             let _ = writeln!(s, "  - {}: {}", x.rule, x.message);
         }
     }
+    if let Some(t) = &r.twin {
+        let worst = |id: &str| {
+            t.rules
+                .iter()
+                .find(|x| x.rule == id)
+                .and_then(|x| x.worst)
+                .map_or("n/a".into(), |w| format!("{w:.2}"))
+        };
+        let _ = writeln!(
+            s,
+            "digital twin {}: drive {:.0} s of a {:.0} s window, max bogie {}°, max \
+             differential {}°, min clearance {} m; {} values checked against {} limits",
+            if t.pass { "pass" } else { "fail" },
+            t.summary.duration_s,
+            t.summary.drive_window_s,
+            worst("bogie"),
+            worst("differential"),
+            worst("belly_clearance"),
+            t.summary.values_checked,
+            t.summary.limits_checked
+        );
+        for x in t.violations.iter().take(8) {
+            let _ = writeln!(s, "  - twin {}: {}", x.rule, x.message);
+        }
+    }
     let t = &r.totals;
     let _ = writeln!(
         s,

@@ -1,7 +1,9 @@
 //! The plan dossier a run leaves beside its transcript: `plan.json` (waypoints + provenance),
-//! `plan.geojson`, `verdict.json`, `overlay.png` (route and violations over the ortho image
-//! and the slope map), and what a re-check needs: `sol.toml` and `rover.toml`, copies of the
-//! sol and the rover profile the run used.
+//! `plan.geojson`, `verdict.json`, `overlay.png` (route, violations and the twin's wheel tracks
+//! over the ortho image and the slope map), the digital twin's `twin.json` (its verdict),
+//! `sequence.xml` / `sequence.json` (the drive sequence), `telemetry.csv`, `tracks.geojson` and
+//! `twin.png` (its telemetry plot), and what a re-check needs: `sol.toml` and `rover.toml`,
+//! copies of the sol and the rover profile the run used.
 //!
 //! # A dossier verifies itself
 //!
@@ -34,8 +36,10 @@ use std::path::{Path, PathBuf};
 use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::checker::plan::Provenance;
 use breadcrumb_tools::checker::{check_sol, Plan, Pt, Verdict, CHECKER_VERSION};
-use breadcrumb_tools::render::{render_overlay_with, RenderOptions};
+use breadcrumb_tools::render::{render_overlay_twin, RenderOptions, TwinOverlay};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
+use breadcrumb_tools::twin::plot::plot_png;
+use breadcrumb_tools::twin::telemetry::{to_csv, tracks_geojson, wheel_tracks};
 use breadcrumb_tools::twin::TwinRun;
 use breadcrumb_tools::ToolsError;
 use geojson::{Feature, FeatureCollection, Geometry, Value as GeoValue};
@@ -57,6 +61,8 @@ pub(super) struct Source<'a> {
 pub const SOL_FILE: &str = "sol.toml";
 /// The twin's verdict in a dossier.
 pub const TWIN_FILE: &str = "twin.json";
+/// The twin's telemetry plot in a dossier.
+pub const TWIN_PLOT_FILE: &str = "twin.png";
 /// The dossier's copy of the rover profile.
 pub const ROVER_FILE: &str = "rover.toml";
 
@@ -322,17 +328,31 @@ pub(super) fn write(
         w.file("sequence.xml", seq.to_xml().as_bytes())?;
         w.file("sequence.json", seq.to_json().as_bytes())?;
     }
+    let kinematics = toolbox.profile().kinematics.as_ref();
+    let tracks = kinematics.map(|k| wheel_tracks(k, &twin.telemetry)).unwrap_or_default();
+    if let Some(k) = kinematics.filter(|_| !twin.telemetry.samples.is_empty()) {
+        w.file("telemetry.csv", to_csv(k, &twin.telemetry).as_bytes())?;
+        w.file("tracks.geojson", tracks_geojson(k, &twin.telemetry).as_bytes())?;
+        match plot_png(k, &twin.telemetry, &twin.verdict) {
+            Ok(png) => {
+                w.file(TWIN_PLOT_FILE, &png)?;
+            }
+            Err(e) => tracing::warn!("twin plot not rendered: {e}"),
+        }
+    }
     if let Some(copy) = sol_copy(sol) {
         w.file(SOL_FILE, copy.as_bytes())?;
     }
     if let Some(bytes) = &rover {
         w.file(ROVER_FILE, bytes)?;
     }
-    match render_overlay_with(
+    let twin_overlay = TwinOverlay { verdict: &twin.verdict, tracks: &tracks };
+    match render_overlay_twin(
         toolbox.bundle(),
         &sol.sol,
         points,
         Some(verdict),
+        Some(&twin_overlay),
         &RenderOptions::default(),
     ) {
         Ok(png) => {

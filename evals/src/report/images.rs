@@ -24,7 +24,13 @@ enum Source {
     File(PathBuf),
     /// A picture made for the report (a sol's panel background), kept at its size.
     Pixels(RgbImage),
+    /// A chart file (the twin's telemetry plot): shrunk less than a tile, so its text stays
+    /// readable.
+    Chart(PathBuf),
 }
+
+/// Longest side of a chart in the report, pixels.
+pub const CHART_PX: u32 = 1000;
 
 /// Images by key, added while the page is built and encoded at the end.
 #[derive(Default)]
@@ -60,6 +66,18 @@ impl ImageBank {
             .entry(hash.to_owned())
             .or_insert_with(|| Source::File(dir.join("images").join(format!("{hash}.png"))));
         Some(hash.to_owned())
+    }
+
+    /// The chart file `path` (e.g. an attempt's `twin.png`), keyed by the SHA-256 of its path;
+    /// `None` when there is no such file.
+    pub fn chart(&mut self, path: &Path) -> Option<String> {
+        if !path.is_file() {
+            return None;
+        }
+        let key = format!("{:x}", Sha256::digest(path.to_string_lossy().as_bytes()));
+        self.uses += 1;
+        self.sources.entry(key.clone()).or_insert_with(|| Source::Chart(path.to_path_buf()));
+        Some(key)
     }
 
     /// A picture made for the report, keyed by the SHA-256 of its size and pixels.
@@ -106,6 +124,9 @@ impl ImageBank {
                         .map_err(|e| format!("{}: {e}", path.display()))
                         .and_then(|img| data_url(&shrink(img.to_rgb8(), TILE_PX))),
                     Source::Pixels(img) => data_url(&img),
+                    Source::Chart(path) => image::open(&path)
+                        .map_err(|e| format!("{}: {e}", path.display()))
+                        .and_then(|img| data_url(&shrink(img.to_rgb8(), CHART_PX))),
                 };
                 (key, url)
             })

@@ -215,7 +215,7 @@ fn cell_view(model: &str, prompt: &str, scores: &[AttemptScores]) -> CellView {
 const CELL_HEADERS: [&str; 7] =
     ["cost ratio", "goal error m", "Fréchet m", "turns", "tool calls", "wall s", "total USD"];
 
-const COLUMNS: [(&str, bool); 20] = [
+const COLUMNS: [(&str, bool); 26] = [
     ("sol", false),
     ("model", false),
     ("prompt", false),
@@ -230,6 +230,12 @@ const COLUMNS: [(&str, bool); 20] = [
     ("min clearance m", true),
     ("max tilt °", true),
     ("Fréchet m", true),
+    ("twin", false),
+    ("twin min belly m", true),
+    ("twin max bogie °", true),
+    ("twin max rocker °", true),
+    ("twin max wheel drop m", true),
+    ("twin drive s", true),
     ("turns", true),
     ("tool calls", true),
     ("tokens", true),
@@ -287,6 +293,16 @@ fn row(a: &AttemptFiles, anchor: &str) -> Row {
             num_cell(s.min_hazard_clearance_m, 2),
             num_cell(s.max_tilt_deg, 1),
             num_cell(s.frechet_m, 1),
+            text_cell(match s.twin_pass {
+                Some(true) => "pass",
+                Some(false) => "fail",
+                None => "-",
+            }),
+            num_cell(s.twin_min_clearance_m, 3),
+            num_cell(s.twin_max_bogie_deg, 1),
+            num_cell(s.twin_max_rocker_deg, 1),
+            num_cell(s.twin_max_wheel_drop_m, 3),
+            num_cell(s.twin_drive_s, 0),
             num_cell(Some(f64::from(s.turns)), 0),
             num_cell(Some(f64::from(s.tool_calls)), 0),
             Cell {
@@ -522,6 +538,7 @@ pub fn render(store: &Store, run_id: &str) -> Result<(String, ReportStats), Repo
             }),
             dir: a.dir.display().to_string(),
             problems: a.problems.clone(),
+            twin_plot: bank.chart(&a.dir.join("twin.png")),
             steps: transcript::steps(&a.events, &a.dir, &mut bank),
         });
     }

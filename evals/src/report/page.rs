@@ -188,6 +188,8 @@ pub struct AttemptView {
     pub dir: String,
     /// What could not be read.
     pub problems: Vec<String>,
+    /// Image key of the digital twin's telemetry plot of the last route, when the run has one.
+    pub twin_plot: Option<String>,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -311,6 +313,7 @@ mod tests {
                 reason: text.into(),
                 dir: String::new(),
                 problems: vec![],
+                twin_plot: None,
                 steps: vec![step],
             }],
             routes: 1,

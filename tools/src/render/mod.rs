@@ -10,13 +10,14 @@
 
 use image::{Rgb, RgbImage};
 
-use crate::checker::Verdict;
+use crate::checker::{Verdict, Violation};
 use crate::error::Result;
 use crate::terrain::{Bundle, LoadedSol, Sol};
 use crate::tiles::annotate::Scale;
 use crate::tiles::draw::Canvas;
 use crate::tiles::request::{MAX_PX, MAX_SIZE_M, MIN_PX, MIN_SIZE_M};
 use crate::tiles::{encode_png, render_image, Layer, Overlays, TileRequest};
+use crate::twin::TwinVerdict;
 
 /// Gap between the panels, pixels.
 const GAP_PX: u32 = 8;
@@ -87,10 +88,48 @@ pub fn render_overlay_with(
     verdict: Option<&Verdict>,
     opts: &RenderOptions,
 ) -> Result<Vec<u8>> {
+    render_overlay_twin(bundle, sol, waypoints, verdict, None, opts)
+}
+
+/// What the digital twin adds to an overlay: its verdict (violations drawn as crosses labelled
+/// `twin:<rule>`, and PASS/FAIL in the headline) and the predicted wheel tracks.
+#[derive(Debug, Clone, Copy)]
+pub struct TwinOverlay<'a> {
+    /// The twin's verdict.
+    pub verdict: &'a TwinVerdict,
+    /// The six wheel tracks, map metres ([`crate::twin::telemetry::wheel_tracks`]).
+    pub tracks: &'a [Vec<(f64, f64)>],
+}
+
+/// [`render_overlay_with`] with the twin's wheel tracks and violations drawn too.
+pub fn render_overlay_twin(
+    bundle: &Bundle,
+    sol: &Sol,
+    waypoints: &[(f64, f64)],
+    verdict: Option<&Verdict>,
+    twin: Option<&TwinOverlay<'_>>,
+    opts: &RenderOptions,
+) -> Result<Vec<u8>> {
     let request = overlay_request(sol, waypoints, verdict, opts);
-    let violations = verdict.map_or(&[][..], |v| v.violations.as_slice());
-    let overlays =
-        Overlays::sol(sol).with_route(waypoints).with_violations(violations).with_hazard_outlines();
+    let mut violations: Vec<Violation> = verdict.map_or_else(Vec::new, |v| v.violations.clone());
+    if let Some(t) = twin {
+        violations.extend(t.verdict.violations.iter().map(|v| Violation {
+            rule: format!("twin:{}", v.rule),
+            segment: v.segment,
+            x: v.x,
+            y: v.y,
+            measured: v.measured,
+            limit: v.limit,
+            unit: v.unit.clone(),
+            message: v.message.clone(),
+        }));
+    }
+    let tracks = twin.map_or(&[][..], |t| t.tracks);
+    let overlays = Overlays::sol(sol)
+        .with_route(waypoints)
+        .with_violations(&violations)
+        .with_hazard_outlines()
+        .with_wheel_tracks(tracks);
     let (left, _) = render_image(bundle, &request, &overlays)?;
     let (right, _) = render_image(bundle, &request.with_layer(Layer::Slope), &overlays)?;
 
@@ -101,7 +140,16 @@ pub fn render_overlay_with(
     image::imageops::replace(&mut out, &left, 0, i64::from(header));
     image::imageops::replace(&mut out, &right, i64::from(pw + GAP_PX), i64::from(header));
     let mut canvas = Canvas::new(out);
-    let (text, colour) = headline(sol, waypoints, verdict);
+    let (mut text, mut colour) = headline(sol, waypoints, verdict);
+    if let Some(t) = twin {
+        let v = t.verdict;
+        if v.pass {
+            text.push_str("  | twin PASS (wheel tracks in cyan)");
+        } else {
+            text = format!("{text}  | twin FAIL ({})", v.failed_rules().join(", "));
+            colour = [255, 90, 80];
+        }
+    }
     crate::tiles::annotate::headline(&mut canvas, &scale, header, &text, colour)?;
     encode_png(&canvas.img)
 }

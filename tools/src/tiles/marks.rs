@@ -186,6 +186,24 @@ pub(crate) fn route(
     }
 }
 
+/// Colour of the twin's wheel tracks.
+pub const WHEEL_TRACK: Colour = [0, 230, 255];
+
+/// The twin's predicted wheel tracks: one thin line per wheel (the route's line stays visible
+/// between them; at overlay scale the two sides are a few pixels either side of it).
+pub(crate) fn wheel_tracks(
+    canvas: &mut Canvas,
+    frame: &Frame,
+    scale: &Scale,
+    tracks: &[Vec<(f64, f64)>],
+) {
+    let u = scale.unit;
+    for t in tracks {
+        let px: Vec<P> = t.iter().map(|&(x, y)| frame.to_px(x, y)).collect();
+        canvas.polyline(&px, 1.2 * u, WHEEL_TRACK, 0.9);
+    }
+}
+
 /// The checker's violations: a red cross in a ring at each one's worst place, labelled with
 /// the rule and segment. Violations at the same pixel share one label.
 pub(crate) fn violations(

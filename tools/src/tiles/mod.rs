@@ -65,6 +65,9 @@ pub struct Overlays<'a> {
     /// Outline the mapped hazards on every layer, not only on [`Layer::Hazards`] (the overlay
     /// renderer does, so a `hazards` violation shows what it is about).
     pub hazard_outlines: bool,
+    /// The digital twin's predicted wheel tracks (map metres), drawn as thin cyan lines over
+    /// the route, as JPL's own map of the AI drive showed them.
+    pub wheel_tracks: &'a [Vec<(f64, f64)>],
 }
 
 impl<'a> Overlays<'a> {
@@ -78,6 +81,12 @@ impl<'a> Overlays<'a> {
     #[must_use]
     pub fn with_route(self, route: &'a [(f64, f64)]) -> Self {
         Overlays { route, ..self }
+    }
+
+    /// The same overlays with the twin's wheel tracks.
+    #[must_use]
+    pub fn with_wheel_tracks(self, wheel_tracks: &'a [Vec<(f64, f64)>]) -> Self {
+        Overlays { wheel_tracks, ..self }
     }
 
     /// The same overlays with mapped hazards outlined on every layer.
@@ -178,6 +187,9 @@ pub fn render_image(
     }
     if !overlays.route.is_empty() {
         marks::route(&mut canvas, &frame, &scale, overlays.route, &mut pending);
+    }
+    if !overlays.wheel_tracks.is_empty() {
+        marks::wheel_tracks(&mut canvas, &frame, &scale, overlays.wheel_tracks);
     }
     if let Some(sol) = overlays.sol {
         marks::start_goal(&mut canvas, &frame, &scale, sol, &mut pending);
