@@ -115,3 +115,31 @@ fn real_curiosity_drives_pass_the_twin_and_the_steep_crop_fails() {
         run.verdict.failed_rules()
     );
 }
+
+#[test]
+fn the_toolbox_drives_a_route_once_and_answers_the_same_route_from_its_last_drive() {
+    use breadcrumb_tools::api::Toolbox;
+    use breadcrumb_tools::terrain::Sol;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let sol = Sol::load(&dir.join("sols/plains-01.toml")).unwrap();
+    let toolbox = Toolbox::open(&sol).unwrap();
+    let s = &sol.sol;
+    let a = vec![(s.start.x, s.start.y), (s.start.x + 20.0, s.start.y + 5.0)];
+    let b = vec![(s.start.x, s.start.y), (s.start.x + 5.0, s.start.y + 20.0)];
+    let fresh = |pts: &[(f64, f64)]| {
+        twin::run_on_dem(
+            toolbox.profile(),
+            &toolbox.bundle().dem,
+            pts,
+            Some(s.start.heading_deg),
+            &s.id,
+        )
+    };
+    let first = toolbox.twin(&a);
+    assert_eq!(first, fresh(&a));
+    assert_eq!(toolbox.twin(&a), first, "the same route again");
+    let other = toolbox.twin(&b);
+    assert_ne!(other.verdict.to_json(), first.verdict.to_json(), "another route is driven");
+    assert_eq!(other, fresh(&b));
+    assert_eq!(toolbox.twin(&a), first, "and the first again");
+}

@@ -27,6 +27,9 @@ pub struct CheckRouteArgs {
 pub struct ViolationOut {
     /// The rule broken.
     pub rule: String,
+    /// The twin's drive-sequence command (absent for the checker's violations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<usize>,
     /// The segment (waypoint i to i + 1), or null for the plan as a whole.
     pub segment: Option<usize>,
     /// Map x of the worst place, metres.
@@ -68,29 +71,6 @@ pub struct CheckRouteResult {
 /// Most twin violations a model is shown (the count stays complete).
 pub const MAX_TWIN_VIOLATIONS_SHOWN: usize = 20;
 
-/// One twin violation as a model reads it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TwinViolationOut {
-    /// The rule's ID (`bogie`, `wheel_drop`, ...).
-    pub rule: String,
-    /// Command of the drive sequence, from 0.
-    pub command: Option<usize>,
-    /// Plan segment it serves.
-    pub segment: Option<usize>,
-    /// Where, map metres (2 decimals).
-    pub x_m: f64,
-    /// Where, map metres (2 decimals).
-    pub y_m: f64,
-    /// Measured value (4 decimals).
-    pub measured: f64,
-    /// Limit.
-    pub limit: f64,
-    /// Unit of both.
-    pub unit: String,
-    /// A sentence.
-    pub message: String,
-}
-
 /// The twin's verdict, compact: pass, margins, and what broke.
 #[derive(Debug, Clone, Serialize)]
 pub struct TwinOut {
@@ -111,7 +91,7 @@ pub struct TwinOut {
     /// Smallest belly clearance (lower bound), metres.
     pub min_clearance_m: Option<f64>,
     /// The first violations.
-    pub violations: Vec<TwinViolationOut>,
+    pub violations: Vec<ViolationOut>,
     /// All violations.
     pub violation_count: usize,
 }
@@ -141,7 +121,7 @@ impl TwinOut {
                 .violations
                 .iter()
                 .take(MAX_TWIN_VIOLATIONS_SHOWN)
-                .map(|x| TwinViolationOut {
+                .map(|x| ViolationOut {
                     rule: x.rule.clone(),
                     command: x.command,
                     segment: x.segment,
@@ -164,6 +144,7 @@ impl CheckRouteResult {
     pub fn from_verdict(v: &Verdict) -> Self {
         let out = |x: &Violation| ViolationOut {
             rule: x.rule.clone(),
+            command: None,
             segment: x.segment,
             x_m: (x.x * 100.0).round() / 100.0,
             y_m: (x.y * 100.0).round() / 100.0,

@@ -20,7 +20,7 @@ pub mod slope_query;
 pub mod submit_route;
 pub mod view_tile;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -193,6 +193,10 @@ pub struct Toolbox {
     /// The DEM cells over a limit in the sol's area, classified on the first `hazard_lookup`
     /// (tens of milliseconds) so later lookups only visit the flagged cells near them.
     terrain_hazards: OnceLock<Option<hazard_lookup::TerrainHazardIndex>>,
+    /// The twin's last drive and the waypoints it drove: a model usually dry-runs a route with
+    /// `check_route` and then submits the very same one, which need not be driven twice (the
+    /// twin is deterministic, so the cached run is the run).
+    last_twin: Mutex<Option<(Vec<Pt>, crate::twin::TwinRun)>>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -215,6 +219,7 @@ impl Toolbox {
             hazard_parts: index_hazards(&bundle.hazards),
             blocking_hazards: crate::checker::blocking_hazards(&bundle.hazards),
             terrain_hazards: OnceLock::new(),
+            last_twin: Mutex::new(None),
             bundle,
         })
     }
@@ -266,15 +271,32 @@ impl Toolbox {
 
     /// Drives `points` in the digital twin from the sol's start heading, over a DEM window
     /// around them: the second gate beside [`Toolbox::checker`].
+    /// The last route driven is kept, so the same waypoints again (bit for bit) cost a copy.
     #[must_use]
     pub fn twin(&self, points: &[Pt]) -> crate::twin::TwinRun {
-        crate::twin::run_on_dem(
+        let same = |p: &[Pt]| {
+            p.len() == points.len()
+                && p.iter()
+                    .zip(points)
+                    .all(|(a, b)| a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits())
+        };
+        // A poisoned lock only means another call panicked mid-drive: drive afresh.
+        if let Ok(guard) = self.last_twin.lock() {
+            if let Some((_, run)) = guard.as_ref().filter(|(p, _)| same(p)) {
+                return run.clone();
+            }
+        }
+        let run = crate::twin::run_on_dem(
             &self.profile,
             &self.bundle.dem,
             points,
             self.mission.start_heading_deg,
             &self.mission.label,
-        )
+        );
+        if let Ok(mut guard) = self.last_twin.lock() {
+            *guard = Some((points.to_vec(), run.clone()));
+        }
+        run
     }
 
     /// The planner's cost grid over the sol's area, built once.
