@@ -176,13 +176,11 @@ impl<'a> Surface<'a> {
         }
         let (ci, ri) = (fc as i32, fr as i32);
         let (tx, ty) = (fc - f64::from(ci), fr - f64::from(ri));
-        let i = ri as usize * self.width + ci as usize;
-        let j = i + self.width;
-        let (&[z00, z10], &[z01, z11]) = (
-            <&[f32; 2]>::try_from(&self.data[i..i + 2]).ok()?,
-            <&[f32; 2]>::try_from(&self.data[j..j + 2]).ok()?,
-        );
-        let (z00, z10, z01, z11) = (f64::from(z00), f64::from(z10), f64::from(z01), f64::from(z11));
+        let (w, i) = (self.width, ri as usize * self.width + ci as usize);
+        // One bounds check for the four corners: the slice is `w + 2` long.
+        let q = &self.data[i..i + w + 2];
+        let (z00, z10, z01, z11) =
+            (f64::from(q[0]), f64::from(q[1]), f64::from(q[w]), f64::from(q[w + 1]));
         let top = z00 + (z10 - z00) * tx;
         let bottom = z01 + (z11 - z01) * tx;
         // NaN when a corner is no-data (NaN propagates through every term) or from infinities
@@ -266,20 +264,20 @@ impl Patch {
 
     fn max_over_as<const MUL: bool>(&self, s: &Surface<'_>, c: (f64, f64)) -> Option<f64> {
         let mut best = f64::NEG_INFINITY;
-        // NaN (a no-data corner, or infinities in the data) is rare: note it without a branch
-        // per sample and, if seen, let the plain method give its exact answer.
-        let mut nan = false;
+        // NaN (a no-data corner, or infinities in the data) is rare: a running sum carries it
+        // without a branch per sample and, if seen, the plain method gives its exact answer.
+        let mut sum = 0.0;
         let (af1, af0) = (&self.af1[..=self.nw], &self.af0[..=self.nw]);
         for (&along, &lift) in self.along[..=self.nl].iter().zip(&self.lift[..=self.nl]) {
             let (a, b) = (c.0 + along * self.f.0, c.1 + along * self.f.1);
             for (&a1, &a0) in af1.iter().zip(af0) {
                 let v = s.at::<MUL>(a - a1, b + a0)? + lift;
-                nan |= v.is_nan();
+                sum += v;
                 // `max` without its NaN handling (NaN compares false, and is caught above).
                 best = if v > best { v } else { best };
             }
         }
-        if nan {
+        if sum.is_nan() {
             return self.plain(Ground { grid: s.grid }, c);
         }
         best.is_finite().then_some(best)
