@@ -159,7 +159,10 @@ impl<'a> Surface<'a> {
     /// [`Grid::bilinear`] at `(x, y)`, except NaN where it may say `None` (a no-data
     /// corner); `MUL` must be `self.pow2` (a constant, so each lattice loop is compiled once
     /// each way and never computes both).
-    #[inline]
+    // Always: it is the inner loop of every lattice, and left to itself the compiler may stop
+    // inlining it once it has several callers.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn at<const MUL: bool>(&self, x: f64, y: f64) -> Option<f64> {
         let (c, r) = if MUL {
             ((x - self.x0) * self.ix, (y - self.y0) * self.iy)
@@ -214,6 +217,8 @@ struct Patch {
     half_l: f64,
     half_w: f64,
     cylinder: bool,
+    /// How far the farthest sample is from the centre, `hypot(half_l, half_w)`.
+    reach: f64,
 }
 
 impl Patch {
@@ -237,6 +242,7 @@ impl Patch {
             half_l,
             half_w,
             cylinder,
+            reach: half_l.hypot(half_w),
         };
         for i in 0..=nl {
             let along = -half_l + 2.0 * half_l * f64::from(i) / f64::from(nl);
@@ -306,8 +312,7 @@ impl Patch {
         peak: &mut Option<Peak>,
     ) -> Option<f64> {
         if let Some(p) = *peak {
-            let reach = self.half_l.hypot(self.half_w);
-            if let Some(eps) = s.change_bound(p.c, c, reach) {
+            if let Some(eps) = s.change_bound(p.c, c, self.reach) {
                 if p.best - p.second > 2.0 * eps {
                     let (a, b) =
                         (c.0 + self.along[p.i] * self.f.0, c.1 + self.along[p.i] * self.f.1);
