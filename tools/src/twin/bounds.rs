@@ -14,7 +14,7 @@
 //! bounds allow at the worst pitch and roll against the highest ground under each belly tile
 //! plus `u`. Bounds are never tighter than the nominal values they bracket.
 
-use super::kinematics::{belly_low, side, BellyTile};
+use super::kinematics::{belly_low, Attitude, BellyTile, Linkage};
 use crate::terrain::rover::Kinematics;
 
 /// Bounds on one pose. Angles in degrees, heights in metres; `[low, high]` pairs.
@@ -36,34 +36,20 @@ pub struct Bounds {
     pub clearance_min_m: f64,
 }
 
-/// Low/high of one side over the 8 corners of its wheels' height box: rocker absolute angle,
-/// bogie relative angle, rocker pivot height (radians, metres).
-fn side_box(k: &Kinematics, lo: &[f64], hi: &[f64], c: f64) -> [[f64; 2]; 3] {
-    let mut out = [[f64::INFINITY, f64::NEG_INFINITY]; 3];
-    for corner in 0..8u8 {
-        let pick = |i: usize| if corner & (1 << i) == 0 { lo[i] } else { hi[i] };
-        let (g, b, p) = side(k, pick(0), pick(1) - c, pick(2));
-        for (o, v) in out.iter_mut().zip([g, b, p]) {
-            o[0] = o[0].min(v);
-            o[1] = o[1].max(v);
-        }
-    }
-    out
-}
-
 /// Bounds from each wheel centre's height interval (`lo`, `hi`, front-middle-rear left then
 /// right), the middle wheels' cross-slope correction `c` of the nominal solve, and the belly
 /// tiles with the highest ground under each.
 pub(crate) fn of(
     k: &Kinematics,
+    link: &Linkage,
     lo: &[f64; 6],
     hi: &[f64; 6],
     c: f64,
     tiles: &[BellyTile],
 ) -> Bounds {
     let u = k.dem_vertical_uncertainty_m.max(0.0);
-    let [gl, bl, pl] = side_box(k, &lo[..3], &hi[..3], c);
-    let [gr, br, pr] = side_box(k, &lo[3..], &hi[3..], -c);
+    let [gl, bl, pl] = link.side_box(&lo[..3], &hi[..3], c);
+    let [gr, br, pr] = link.side_box(&lo[3..], &hi[3..], -c);
     let pitch = [0.5 * (gl[0] + gr[0]), 0.5 * (gl[1] + gr[1])];
     let diff = [0.5 * (gl[0] - gr[1]), 0.5 * (gl[1] - gr[0])];
     // Roll from the pivots' height difference over the pivots' span, which shrinks with pitch:
@@ -75,13 +61,17 @@ pub(crate) fn of(
     let r_abs = roll[0].abs().max(roll[1].abs());
     let tilt = (p_abs.cos() * r_abs.cos()).clamp(-1.0, 1.0).acos();
     let zo_lo = 0.5 * (pl[0] + pr[0]);
+    let attitudes = [
+        Attitude::new(pitch[0], roll[0]),
+        Attitude::new(pitch[0], roll[1]),
+        Attitude::new(pitch[1], roll[0]),
+        Attitude::new(pitch[1], roll[1]),
+    ];
     let mut clearance = f64::INFINITY;
     for tile in tiles {
         let mut body = f64::INFINITY;
-        for p in pitch {
-            for r in roll {
-                body = body.min(belly_low(k, zo_lo, p, r, tile));
-            }
+        for a in &attitudes {
+            body = body.min(belly_low(k, zo_lo, a, tile));
         }
         clearance = clearance.min(body - tile.ground_m - u);
     }
