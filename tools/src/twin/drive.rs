@@ -153,11 +153,7 @@ mod tests {
     use crate::terrain::{GeoTransform, Grid};
     use crate::twin::compile;
 
-    fn kin() -> Kinematics {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/rovers/perseverance.toml");
-        crate::terrain::RoverProfile::load(&p).unwrap().kinematics.unwrap()
-    }
+    use crate::twin::test_kinematics as kin;
 
     #[test]
     fn poses_are_at_most_a_tenth_of_a_metre_and_two_degrees_apart_and_time_adds_up() {

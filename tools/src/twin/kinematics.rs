@@ -722,11 +722,7 @@ mod tests {
     use super::*;
     use crate::terrain::GeoTransform;
 
-    fn kin() -> Kinematics {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/rovers/perseverance.toml");
-        crate::terrain::RoverProfile::load(&p).unwrap().kinematics.unwrap()
-    }
+    use crate::twin::test_kinematics as kin;
 
     fn t() -> GeoTransform {
         GeoTransform { x0: 0.0, y0: 40.0, dx: 0.1, dy: -0.1 }

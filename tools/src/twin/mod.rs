@@ -22,6 +22,14 @@ pub use verdict::{judge, TwinRule, TwinSummary, TwinVerdict, TwinViolation, TWIN
 
 use crate::terrain::{Grid, RoverProfile};
 
+/// The committed Perseverance-like profile's kinematics, for the twin's unit tests.
+#[cfg(test)]
+pub(crate) fn test_kinematics() -> crate::terrain::rover::Kinematics {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/rovers/perseverance.toml");
+    RoverProfile::load(&p).unwrap().kinematics.unwrap()
+}
+
 /// A plan driven in the twin: its sequence, the telemetry and the verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwinRun {

@@ -494,11 +494,7 @@ mod tests {
     use crate::terrain::{GeoTransform, Grid};
     use crate::twin::{compile, drive, judge, Ground};
 
-    fn kin() -> Kinematics {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/rovers/perseverance.toml");
-        crate::terrain::RoverProfile::load(&p).unwrap().kinematics.unwrap()
-    }
+    use crate::twin::test_kinematics as kin;
 
     #[test]
     fn ticks_are_round_numbers_inside_the_range() {

@@ -223,11 +223,7 @@ mod tests {
     use crate::terrain::{GeoTransform, Grid};
     use crate::twin::{compile, drive, Ground};
 
-    fn kin() -> Kinematics {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/rovers/perseverance.toml");
-        crate::terrain::RoverProfile::load(&p).unwrap().kinematics.unwrap()
-    }
+    use crate::twin::test_kinematics as kin;
 
     /// A 10 m drive north, then east, on a flat 100 m grid at height `z`.
     fn flat_drive(k: &Kinematics, z: f32, pts: &[(f64, f64)]) -> Telemetry {
