@@ -4,6 +4,8 @@
 //!   of 25 waypoints 10.4 m apart, zig-zagging east across the DEM with a 60 degree turn at
 //!   every waypoint: 2,500 driving poses and 690 turning poses (target: median under
 //!   20 ms);
+//! - `run_250m_25wp_1_thread`: the same in a one-thread pool (the poses are solved in
+//!   parallel; this is one core's speed);
 //! - `run_on_dem_250m_25wp`: the same through `twin::run_on_dem`, which also reads the DEM
 //!   window around the plan (what a gate in `propose` pays);
 //! - `solve_per_pose`: one `kinematics::solve`, cycling through the plan's poses.
@@ -51,15 +53,16 @@ fn zigzag(dem: &Dem) -> Vec<(f64, f64)> {
     pts
 }
 
-/// Nanoseconds this thread has spent on a CPU (Linux), so a figure taken on a busy machine
-/// can be told apart from one that waited for a core.
+/// Nanoseconds the whole process (every thread: the twin solves poses on rayon's pool) has
+/// spent on a CPU (Linux, `utime + stime` of /proc/self/stat at the usual 100 ticks a second),
+/// so a figure taken on a busy machine can be told apart from one that waited for a core.
 fn cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (u64, u64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
+    Some((utime + stime) * 10_000_000)
 }
 
 fn bench(c: &mut Criterion) {
@@ -107,9 +110,10 @@ fn bench(c: &mut Criterion) {
         _ => "n/a".to_owned(),
     };
     println!(
-        "run_250m_25wp: {ms:.2} ms wall ({cpu_ms} ms on the CPU) per run, {:.0} poses/ms wall \
-         (mean of {reps}; load average {})",
+        "run_250m_25wp: {ms:.2} ms wall ({cpu_ms} ms CPU over all threads) per run, {:.0} \
+         poses/ms wall (mean of {reps}; {} threads; load average {})",
         v.summary.poses as f64 / ms,
+        rayon::current_num_threads(),
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
 
@@ -125,9 +129,14 @@ fn bench(c: &mut Criterion) {
         (Some(a), Some(b)) => format!("{:.2}", (b - a) as f64 / 1e3 / n),
         _ => "n/a".to_owned(),
     };
-    println!("solve_per_pose: {us:.2} us wall ({cpu_us} us on the CPU) per pose");
+    println!("solve_per_pose: {us:.2} us wall ({cpu_us} us CPU) per pose");
     let mut g = c.benchmark_group("twin");
     g.bench_function("run_250m_25wp", |b| b.iter(|| twin::run(&p, &grid, &pts, None, "bench")));
+    // The same on one thread: what a core does, and what the gate costs where the pool is busy.
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a 1-thread pool");
+    g.bench_function("run_250m_25wp_1_thread", |b| {
+        b.iter(|| one.install(|| twin::run(&p, &grid, &pts, None, "bench")));
+    });
     g.bench_function("run_on_dem_250m_25wp", |b| {
         b.iter(|| twin::run_on_dem(&p, &dem, &pts, None, "bench"));
     });

@@ -1,6 +1,9 @@
 //! Driving a sequence: the rover is placed on the DEM at every pose of every command (every
 //! <= 0.1 m of driving, every <= 2 degrees of turning in place), with the time each pose is
-//! reached at the profile's drive speed and turn rate.
+//! reached at the profile's drive speed and turn rate. Poses are solved in parallel (rayon);
+//! each is independent, so the telemetry is the same for any number of threads.
+
+use rayon::prelude::*;
 
 use super::kinematics::{solve, Ground, PoseState};
 use super::sequence::{CommandKind, Pose, Sequence};
@@ -79,37 +82,56 @@ pub fn drive(k: &Kinematics, ground: &Ground<'_>, seq: &Sequence) -> Telemetry {
         }
     }
     let mut out = Telemetry { samples: Vec::new(), duration_s, distance_m, truncated: false };
-    let push = |out: &mut Telemetry, command, segment, pose: Pose, dist: f64, time: f64| {
-        if out.samples.len() >= MAX_POSES {
-            out.truncated = true;
-            return false;
-        }
-        let state = solve(k, ground, pose.x, pose.y, pose.heading_deg);
-        let prev = out.samples.last().and_then(|s| s.state);
-        let (mut dz, mut bound) = ([0.0; 6], 0.0_f64);
+    // First every pose (cheap), then the rover at each pose, in parallel: each pose is solved
+    // on its own, so the states, collected in pose order, do not depend on the thread count;
+    // then the changes between consecutive poses, in order.
+    out.truncated = !poses(seq, speed, rate, &mut out.samples);
+    let states: Vec<Option<PoseState>> = out
+        .samples
+        .par_iter()
+        .with_min_len(64)
+        .map(|s| solve(k, ground, s.pose.x, s.pose.y, s.pose.heading_deg))
+        .collect();
+    let mut prev: Option<PoseState> = None;
+    for (s, state) in out.samples.iter_mut().zip(states) {
+        s.state = state;
         if let (Some(a), Some(b)) = (prev, state) {
-            for (i, d) in dz.iter_mut().enumerate() {
+            let mut bound = 0.0_f64;
+            for (i, d) in s.wheel_dz_m.iter_mut().enumerate() {
                 *d = b.wheel_z_m[i] - a.wheel_z_m[i];
                 let (pa, pb) = (a.bounds.wheel_z_m[i], b.bounds.wheel_z_m[i]);
                 bound = bound.max(pb[1] - pa[0]).max(pa[1] - pb[0]);
             }
+            s.wheel_dz_bound_m = bound;
         }
-        out.samples.push(Sample {
+        prev = state;
+    }
+    out
+}
+
+/// Appends every pose of `seq` (without state) to `out`; false when it stopped at
+/// [`MAX_POSES`].
+fn poses(seq: &Sequence, speed: f64, rate: f64, out: &mut Vec<Sample>) -> bool {
+    let push = |out: &mut Vec<Sample>, command, segment, pose: Pose, dist: f64, time: f64| {
+        if out.len() >= MAX_POSES {
+            return false;
+        }
+        out.push(Sample {
             command,
             segment,
             pose,
             distance_m: dist,
             time_s: time,
-            state,
-            wheel_dz_m: dz,
-            wheel_dz_bound_m: bound,
+            state: None,
+            wheel_dz_m: [0.0; 6],
+            wheel_dz_bound_m: 0.0,
         });
         true
     };
     let mut pose = seq.start;
     let (mut dist, mut time) = (0.0, 0.0);
-    if !push(&mut out, None, None, pose, dist, time) {
-        return out;
+    if !push(out, None, None, pose, dist, time) {
+        return false;
     }
     for c in &seq.commands {
         let (cmd, seg) = (Some(c.index), Some(c.segment));
@@ -122,8 +144,8 @@ pub fn drive(k: &Kinematics, ground: &Ground<'_>, seq: &Sequence) -> Telemetry {
                     let h = if i == n { c.end.heading_deg } else { h0 + delta_deg * f };
                     let p = Pose { heading_deg: h.rem_euclid(360.0), ..pose };
                     let t = time + delta_deg.abs() * f / rate;
-                    if !push(&mut out, cmd, seg, p, dist, t) {
-                        return out;
+                    if !push(out, cmd, seg, p, dist, t) {
+                        return false;
                     }
                 }
                 time += delta_deg.abs() / rate;
@@ -134,8 +156,8 @@ pub fn drive(k: &Kinematics, ground: &Ground<'_>, seq: &Sequence) -> Telemetry {
                 for i in 1..=n {
                     let f = i as f64 / n as f64;
                     let p = Pose { x: pose.x + f * dx, y: pose.y + f * dy, ..pose };
-                    if !push(&mut out, cmd, seg, p, dist + f * d, time + f * d / speed) {
-                        return out;
+                    if !push(out, cmd, seg, p, dist + f * d, time + f * d / speed) {
+                        return false;
                     }
                 }
                 dist += d;
@@ -144,7 +166,7 @@ pub fn drive(k: &Kinematics, ground: &Ground<'_>, seq: &Sequence) -> Telemetry {
         }
         pose = c.end;
     }
-    out
+    true
 }
 
 #[cfg(test)]
@@ -175,6 +197,29 @@ mod tests {
         let last = t.samples.last().unwrap();
         assert!((last.time_s - expected).abs() < 1e-6 && (last.distance_m - 25.0).abs() < 1e-9);
         assert!(t.samples.iter().all(|s| s.state.is_some()) && !t.truncated);
+    }
+
+    #[test]
+    fn the_telemetry_is_the_same_on_one_thread_and_on_many() {
+        let k = kin();
+        let t = GeoTransform { x0: 0.0, y0: 100.0, dx: 1.0, dy: -1.0 };
+        // Rough ground, so every pose differs.
+        let g = Grid::from_fn(100, 100, t, |x, y| {
+            (0.3 * (0.7 * x).sin() * (0.5 * y).cos() + 0.05 * x) as f32
+        });
+        let seq = compile(&[(20.0, 20.0), (30.0, 60.0), (70.0, 50.0)], Some(10.0), 2.35).unwrap();
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| drive(&k, &Ground { grid: &g }, &seq))
+        };
+        let one = on(1);
+        assert!(one.samples.len() > 800 && one.samples.iter().all(|s| s.state.is_some()));
+        for threads in [2, 3, 8] {
+            assert_eq!(on(threads), one, "{threads} threads");
+        }
     }
 
     #[test]
