@@ -143,3 +143,34 @@ fn the_toolbox_drives_a_route_once_and_answers_the_same_route_from_its_last_driv
     assert_eq!(other, fresh(&b));
     assert_eq!(toolbox.twin(&a), first, "and the first again");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+    /// Whatever the waypoints (NaN, infinities, huge, repeated, off the map) and the start
+    /// heading, the twin answers with a verdict and never panics; the verdict is deterministic
+    /// and fails whenever a pose had no ground under it.
+    #[test]
+    fn no_plan_makes_the_twin_panic(
+        pts in proptest::collection::vec(
+            (proptest::prelude::prop_oneof![
+                -20.0..80.0f64, proptest::prelude::Just(f64::NAN),
+                proptest::prelude::Just(f64::INFINITY), proptest::prelude::Just(1e9),
+                proptest::prelude::Just(-1e12)],
+             -20.0..80.0f64),
+            0..6),
+        heading in proptest::prelude::prop_oneof![0.0..720.0f64, proptest::prelude::Just(f64::NAN)],
+    ) {
+        use breadcrumb_tools::terrain::{GeoTransform, Grid};
+        let p = profile();
+        let t = GeoTransform { x0: 0.0, y0: 60.0, dx: 1.0, dy: -1.0 };
+        let grid = Grid::from_fn(60, 60, t, |x, y| {
+            if x > 45.0 && y > 45.0 { f32::NAN } else { (0.3 * (0.4 * x).sin() + 0.05 * y) as f32 }
+        });
+        let a = twin::run(&p, &grid, &pts, Some(heading), "prop");
+        let b = twin::run(&p, &grid, &pts, Some(heading), "prop");
+        proptest::prop_assert_eq!(a.verdict.to_json(), b.verdict.to_json());
+        if a.verdict.summary.poses_unknown > 0 {
+            proptest::prop_assert!(!a.verdict.pass);
+        }
+    }
+}
