@@ -110,9 +110,7 @@ pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores 
     let cost = finite(route.and(inputs.route_cost));
     let t = &report.totals;
     let twin = report.twin.as_ref();
-    let twin_worst = |rule: &str| {
-        twin.and_then(|v| v.rules.iter().find(|r| r.rule == rule)).and_then(|r| r.worst)
-    };
+    let twin_worst = |rule: &str| twin.and_then(|v| v.worst(rule));
     AttemptScores {
         status: report.status.as_str().to_owned(),
         accepted,

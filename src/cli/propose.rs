@@ -200,13 +200,7 @@ pub fn summary(r: &RunReport) -> String {
         }
     }
     if let Some(t) = &r.twin {
-        let worst = |id: &str| {
-            t.rules
-                .iter()
-                .find(|x| x.rule == id)
-                .and_then(|x| x.worst)
-                .map_or("n/a".into(), |w| format!("{w:.2}"))
-        };
+        let worst = |id: &str| t.worst(id).map_or("n/a".into(), |w| format!("{w:.2}"));
         let _ = writeln!(
             s,
             "digital twin {}: drive {:.0} s of a {:.0} s window, max bogie {}°, max \

@@ -388,11 +388,7 @@ fn routes_table(routes: &[Route], runs: &[TwinRun]) -> String {
     for (r, run) in routes.iter().zip(runs) {
         let v = &run.verdict;
         let worst = |id: &str, decimals: usize, unit: &str| {
-            v.rules
-                .iter()
-                .find(|x| x.rule == id)
-                .and_then(|x| x.worst)
-                .map_or_else(|| "-".to_owned(), |w| format!("{w:.decimals$}{unit}"))
+            v.worst(id).map_or_else(|| "-".to_owned(), |w| format!("{w:.decimals$}{unit}"))
         };
         let _ = writeln!(
             out,

@@ -78,7 +78,7 @@ fn run(p: &RoverProfile, g: &Grid, r: &RouteFeature, what: &str) -> TwinVerdict 
 }
 
 fn worst(v: &TwinVerdict, rule: &str) -> f64 {
-    v.rules.iter().find(|r| r.rule == rule).and_then(|r| r.worst).unwrap_or(f64::NAN)
+    v.worst(rule).unwrap_or(f64::NAN)
 }
 
 /// Rock: a box 0.5 m high and 0.6 m square under the left middle wheel where the rover stands

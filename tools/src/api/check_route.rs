@@ -101,13 +101,7 @@ impl TwinOut {
     #[must_use]
     pub fn from_verdict(v: &TwinVerdict) -> Self {
         let r2 = |x: f64| (x * 100.0).round() / 100.0;
-        let worst = |id: &str| {
-            v.rules
-                .iter()
-                .find(|r| r.rule == id)
-                .and_then(|r| r.worst)
-                .map(|w| (w * 1e4).round() / 1e4)
-        };
+        let worst = |id: &str| v.worst(id).map(|w| (w * 1e4).round() / 1e4);
         TwinOut {
             pass: v.pass,
             duration_s: r2(v.summary.duration_s),

@@ -140,6 +140,13 @@ impl TwinVerdict {
         self.rules.iter().filter(|r| r.gate && r.violations > 0).map(|r| r.rule.as_str()).collect()
     }
 
+    /// The worst value `rule` measured over the drive (`None`: no such rule, or nothing
+    /// measured).
+    #[must_use]
+    pub fn worst(&self, rule: &str) -> Option<f64> {
+        self.rules.iter().find(|r| r.rule == rule).and_then(|r| r.worst)
+    }
+
     /// Total gating violations (listed or not).
     #[must_use]
     pub fn violation_count(&self) -> usize {
