@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use breadcrumb_agent::session::dossier::{describe_changes, BundleManifest};
-use breadcrumb_tools::checker::plan::load_routes;
+use breadcrumb_tools::checker::plan::{load_routes, RouteFeature};
 use breadcrumb_tools::checker::{check_sol, rover_path, Checker, Mission, Plan, Verdict};
 use breadcrumb_tools::terrain::{Bundle, LoadedSol, RoverProfile, Sol};
 use clap::Args;
@@ -59,7 +59,7 @@ pub fn run(a: &CheckArgs) -> anyhow::Result<ExitStatus> {
     }
 }
 
-fn status(pass: bool) -> ExitStatus {
+pub(super) fn status(pass: bool) -> ExitStatus {
     if pass {
         ExitStatus::Success
     } else {
@@ -124,12 +124,23 @@ pub(super) fn fixtures_dir() -> PathBuf {
     }
 }
 
-fn check_routes(
+/// A site, a rover profile and the LineStrings of a GeoJSON file, as `check --route` and
+/// `twin --route` read them; `verb` says what is done to the routes, for the error when there
+/// are none.
+pub(super) struct SiteRoutes {
+    pub bundle: Bundle,
+    pub profile: RoverProfile,
+    pub routes: Vec<RouteFeature>,
+    /// Features that are not LineStrings.
+    pub skipped: usize,
+}
+
+pub(super) fn load_site_routes(
     site: &Path,
     rover: &str,
     routes_path: &Path,
-    json: bool,
-) -> anyhow::Result<ExitStatus> {
+    verb: &str,
+) -> anyhow::Result<SiteRoutes> {
     let bundle = Bundle::open(site)?;
     let profile_path = rover_path(rover, &fixtures_dir());
     let profile = RoverProfile::load(&profile_path).with_context(|| {
@@ -137,8 +148,40 @@ fn check_routes(
     })?;
     let (routes, skipped) = load_routes(routes_path)?;
     if routes.is_empty() {
-        bail!("{}: no LineString features to check", routes_path.display());
+        bail!("{}: no LineString features to {verb}", routes_path.display());
     }
+    Ok(SiteRoutes { bundle, profile, routes, skipped })
+}
+
+/// The `--json` answer of a `--route` run: one object per route with its feature index, label,
+/// properties and verdict.
+pub(super) fn routes_json<'a, T: serde::Serialize + 'a>(
+    routes: &[RouteFeature],
+    verdicts: impl Iterator<Item = &'a T>,
+) -> anyhow::Result<String> {
+    let items: Vec<serde_json::Value> = routes
+        .iter()
+        .zip(verdicts)
+        .map(|(r, v)| {
+            serde_json::json!({
+                "feature": r.index,
+                "label": r.label(),
+                "properties": r.properties,
+                "verdict": v,
+            })
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&items)?)
+}
+
+fn check_routes(
+    site: &Path,
+    rover: &str,
+    routes_path: &Path,
+    json: bool,
+) -> anyhow::Result<ExitStatus> {
+    let SiteRoutes { bundle, profile, routes, skipped } =
+        load_site_routes(site, rover, routes_path, "check")?;
     let checker = Checker::new(&bundle.dem, &bundle.hazards, &profile);
     let mut verdicts = Vec::with_capacity(routes.len());
     for r in &routes {
@@ -151,19 +194,7 @@ fn check_routes(
     }
     let all_pass = verdicts.iter().all(|v| v.pass);
     if json {
-        let items: Vec<serde_json::Value> = routes
-            .iter()
-            .zip(&verdicts)
-            .map(|(r, v)| {
-                serde_json::json!({
-                    "feature": r.index,
-                    "label": r.label(),
-                    "properties": r.properties,
-                    "verdict": v,
-                })
-            })
-            .collect();
-        outln!("{}", serde_json::to_string_pretty(&items)?)?;
+        outln!("{}", routes_json(&routes, verdicts.iter())?)?;
         return Ok(status(all_pass));
     }
     let passed = verdicts.iter().filter(|v| v.pass).count();

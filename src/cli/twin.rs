@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use breadcrumb_tools::checker::plan::{load_routes, RouteFeature as Route};
-use breadcrumb_tools::checker::{rover_path, Plan};
+use breadcrumb_tools::checker::plan::RouteFeature as Route;
+use breadcrumb_tools::checker::Plan;
 use breadcrumb_tools::terrain::{Bundle, RoverProfile, Sol};
-use breadcrumb_tools::twin::{self, telemetry, TwinRun, TwinVerdict, TwinViolation};
+use breadcrumb_tools::twin::{self, TwinRun, TwinVerdict, TwinViolation};
 use clap::Args;
 
-use super::check::{fixtures_dir, truncate};
+use super::check::{load_site_routes, routes_json, status, truncate, SiteRoutes};
 use super::plan::write_atomic_bytes;
 use super::ExitStatus;
 
@@ -89,14 +89,6 @@ struct Output<'a> {
     json: bool,
 }
 
-fn status(pass: bool) -> ExitStatus {
-    if pass {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    }
-}
-
 fn twin_plan(sol_path: &Path, plan_path: &Path, out: &Output<'_>) -> anyhow::Result<ExitStatus> {
     let sol = Sol::load(sol_path)?;
     let plan = Plan::load(plan_path)?;
@@ -129,15 +121,8 @@ fn twin_routes(
     routes_path: &Path,
     out: &Output<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let bundle = Bundle::open(site)?;
-    let profile_path = rover_path(rover, &fixtures_dir());
-    let profile = RoverProfile::load(&profile_path).with_context(|| {
-        format!("rover {rover:?} (no such file, and no fixtures/rovers/{rover}.toml)")
-    })?;
-    let (routes, skipped) = load_routes(routes_path)?;
-    if routes.is_empty() {
-        bail!("{}: no LineString features to drive", routes_path.display());
-    }
+    let SiteRoutes { bundle, profile, routes, skipped } =
+        load_site_routes(site, rover, routes_path, "drive")?;
     let runs: Vec<TwinRun> = routes
         .iter()
         .map(|r| twin::run_on_dem(&profile, &bundle.dem, &r.points, None, &r.label()))
@@ -150,19 +135,7 @@ fn twin_routes(
     }
     let all_pass = runs.iter().all(|r| r.verdict.pass);
     if out.json {
-        let items: Vec<serde_json::Value> = routes
-            .iter()
-            .zip(&runs)
-            .map(|(r, run)| {
-                serde_json::json!({
-                    "feature": r.index,
-                    "label": r.label(),
-                    "properties": r.properties,
-                    "verdict": run.verdict,
-                })
-            })
-            .collect();
-        outln!("{}", serde_json::to_string_pretty(&items)?)?;
+        outln!("{}", routes_json(&routes, runs.iter().map(|r| &r.verdict))?)?;
         return Ok(status(all_pass));
     }
     outln!(
@@ -221,18 +194,12 @@ fn write_outputs(
     plot: bool,
 ) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut files: Vec<(&str, Vec<u8>)> = vec![("twin.json", run.verdict.to_json().into_bytes())];
-    if let (Some(k), Some(seq)) = (profile.kinematics.as_ref(), run.sequence.as_ref()) {
-        let t = &run.telemetry;
-        files.push(("telemetry.csv", telemetry::to_csv(k, t).into_bytes()));
-        files.push(("tracks.geojson", telemetry::tracks_geojson(k, t).into_bytes()));
-        files.push(("sequence.xml", seq.to_xml().into_bytes()));
-        files.push(("sequence.json", seq.to_json().into_bytes()));
-        if plot {
-            let png = twin::plot::plot_png(k, t, &run.verdict)
-                .with_context(|| format!("drawing {}", dir.join("twin.png").display()))?;
-            files.push(("twin.png", png));
-        }
+    let k = profile.kinematics.as_ref();
+    let mut files = run.files(k);
+    if let (Some(k), true, Some(_)) = (k, plot, &run.sequence) {
+        let png = twin::plot::plot_png(k, &run.telemetry, &run.verdict)
+            .with_context(|| format!("drawing {}", dir.join("twin.png").display()))?;
+        files.push(("twin.png", png));
     }
     let mut written = Vec::with_capacity(files.len());
     for (name, bytes) in files {

@@ -39,7 +39,7 @@ use breadcrumb_tools::checker::{check_sol, Plan, Pt, Verdict, CHECKER_VERSION};
 use breadcrumb_tools::render::{render_overlay_twin, RenderOptions, TwinOverlay};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
 use breadcrumb_tools::twin::plot::plot_png;
-use breadcrumb_tools::twin::telemetry::{to_csv, tracks_geojson, wheel_tracks};
+use breadcrumb_tools::twin::telemetry::wheel_tracks;
 use breadcrumb_tools::twin::TwinRun;
 use breadcrumb_tools::ToolsError;
 use geojson::{Feature, FeatureCollection, Geometry, Value as GeoValue};
@@ -60,7 +60,7 @@ pub(super) struct Source<'a> {
 /// The dossier's copy of the sol.
 pub const SOL_FILE: &str = "sol.toml";
 /// The twin's verdict in a dossier.
-pub const TWIN_FILE: &str = "twin.json";
+pub const TWIN_FILE: &str = breadcrumb_tools::twin::VERDICT_FILE;
 /// The twin's telemetry plot in a dossier.
 pub const TWIN_PLOT_FILE: &str = "twin.png";
 /// The dossier's copy of the rover profile.
@@ -323,16 +323,12 @@ pub(super) fn write(
     w.file("plan.json", text.as_bytes())?;
     w.file("plan.geojson", plan_geojson(points, accepted).as_bytes())?;
     w.file("verdict.json", verdict.to_json().as_bytes())?;
-    w.file(TWIN_FILE, twin.verdict.to_json().as_bytes())?;
-    if let Some(seq) = &twin.sequence {
-        w.file("sequence.xml", seq.to_xml().as_bytes())?;
-        w.file("sequence.json", seq.to_json().as_bytes())?;
-    }
     let kinematics = toolbox.profile().kinematics.as_ref();
+    for (name, bytes) in twin.files(kinematics) {
+        w.file(name, &bytes)?;
+    }
     let tracks = kinematics.map(|k| wheel_tracks(k, &twin.telemetry)).unwrap_or_default();
-    if let Some(k) = kinematics.filter(|_| !twin.telemetry.samples.is_empty()) {
-        w.file("telemetry.csv", to_csv(k, &twin.telemetry).as_bytes())?;
-        w.file("tracks.geojson", tracks_geojson(k, &twin.telemetry).as_bytes())?;
+    if let Some(k) = kinematics.filter(|_| twin.sequence.is_some()) {
         match plot_png(k, &twin.telemetry, &twin.verdict) {
             Ok(png) => {
                 w.file(TWIN_PLOT_FILE, &png)?;

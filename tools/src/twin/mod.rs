@@ -20,6 +20,7 @@ pub use kinematics::{solve, Ground, PoseState};
 pub use sequence::{compile, Command, CommandKind, Pose, Sequence, SequenceError};
 pub use verdict::{judge, TwinRule, TwinSummary, TwinVerdict, TwinViolation, TWIN_VERSION};
 
+use crate::terrain::rover::Kinematics;
 use crate::terrain::{Grid, RoverProfile};
 
 /// The committed Perseverance-like profile's kinematics, for the twin's unit tests.
@@ -41,6 +42,44 @@ pub struct TwinRun {
     pub verdict: TwinVerdict,
 }
 
+/// The file a drive's verdict is kept in.
+pub const VERDICT_FILE: &str = "twin.json";
+
+impl TwinRun {
+    /// A plan the twin could not drive at all: no sequence, no poses, a verdict failing on
+    /// `drivable` with `why`.
+    #[must_use]
+    pub fn undrivable(sol: &str, rover: &str, why: &str) -> Self {
+        TwinRun {
+            sequence: None,
+            telemetry: Telemetry {
+                samples: Vec::new(),
+                duration_s: 0.0,
+                distance_m: 0.0,
+                truncated: false,
+            },
+            verdict: TwinVerdict::undrivable(sol, rover, why),
+        }
+    }
+
+    /// The files a drive is kept as, by name: `twin.json` (the verdict) always, and when it
+    /// was driven with kinematics `k`, `telemetry.csv`, `tracks.geojson`, `sequence.xml` and
+    /// `sequence.json`. What `breadcrumb twin -o` and a run's dossier both write (the plot,
+    /// `twin.png`, is drawn by [`plot::plot_png`] where it is asked for).
+    #[must_use]
+    pub fn files(&self, k: Option<&Kinematics>) -> Vec<(&'static str, Vec<u8>)> {
+        let mut files = vec![(VERDICT_FILE, self.verdict.to_json().into_bytes())];
+        if let (Some(k), Some(seq)) = (k, &self.sequence) {
+            let t = &self.telemetry;
+            files.push(("telemetry.csv", telemetry::to_csv(t).into_bytes()));
+            files.push(("tracks.geojson", telemetry::tracks_geojson(k, t).into_bytes()));
+            files.push(("sequence.xml", seq.to_xml().into_bytes()));
+            files.push(("sequence.json", seq.to_json().into_bytes()));
+        }
+        files
+    }
+}
+
 /// Keep-in half-width the sequence gives AutoNav around each leg: the footprint's half-width
 /// plus the hazard margin, the corridor the checker proved clear.
 #[must_use]
@@ -60,25 +99,13 @@ pub fn run(
     start_heading_deg: Option<f64>,
     sol: &str,
 ) -> TwinRun {
-    let empty =
-        Telemetry { samples: Vec::new(), duration_s: 0.0, distance_m: 0.0, truncated: false };
     let Some(k) = profile.kinematics.as_ref() else {
         let why = format!("rover profile `{}` has no [kinematics] table", profile.name);
-        return TwinRun {
-            sequence: None,
-            telemetry: empty,
-            verdict: TwinVerdict::undrivable(sol, &profile.name, &why),
-        };
+        return TwinRun::undrivable(sol, &profile.name, &why);
     };
     let seq = match compile(points, start_heading_deg, keep_in_half_width(profile)) {
         Ok(s) => s,
-        Err(e) => {
-            return TwinRun {
-                sequence: None,
-                telemetry: empty,
-                verdict: TwinVerdict::undrivable(sol, &profile.name, &e.to_string()),
-            }
-        }
+        Err(e) => return TwinRun::undrivable(sol, &profile.name, &e.to_string()),
     };
     let telemetry = drive(k, &Ground { grid }, &seq);
     let verdict = judge(k, &seq, &telemetry, sol, &profile.name);
@@ -113,15 +140,6 @@ pub fn run_on_dem(
     };
     match grid {
         Ok(g) => run(profile, &g, points, start_heading_deg, sol),
-        Err(e) => TwinRun {
-            sequence: None,
-            telemetry: Telemetry {
-                samples: Vec::new(),
-                duration_s: 0.0,
-                distance_m: 0.0,
-                truncated: false,
-            },
-            verdict: TwinVerdict::undrivable(sol, &profile.name, &format!("reading the DEM: {e}")),
-        },
+        Err(e) => TwinRun::undrivable(sol, &profile.name, &format!("reading the DEM: {e}")),
     }
 }

@@ -128,10 +128,9 @@ fn state_cells(s: &Sample, has_previous: bool) -> Vec<String> {
 }
 
 /// The telemetry as CSV: [`csv_header`], then one row per pose in driving order, `\n` line
-/// ends and a trailing newline. `k` is the rover that drove it (reserved for columns derived
-/// from the geometry; the current columns are all in the samples).
+/// ends and a trailing newline.
 #[must_use]
-pub fn to_csv(_k: &Kinematics, t: &Telemetry) -> String {
+pub fn to_csv(t: &Telemetry) -> String {
     let mut out = csv_header();
     out.push('\n');
     let mut previous_known = false;
@@ -240,7 +239,7 @@ mod tests {
     fn the_csv_has_a_row_per_pose_units_in_every_column_and_the_clearance_of_flat_ground() {
         let k = kin();
         let t = flat_drive(&k, -3.0, &[(20.0, 20.0), (20.0, 30.0), (30.0, 30.0)]);
-        let csv = to_csv(&k, &t);
+        let csv = to_csv(&t);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 1 + t.samples.len());
         let header = lines[0];
@@ -261,14 +260,14 @@ mod tests {
         // The start pose has no command and nothing to step from.
         let first: Vec<&str> = lines[1].split(',').collect();
         assert_eq!((first[1], first[column(header, "wheel_fl_dz_m")]), ("", ""));
-        assert_eq!(csv, to_csv(&k, &t), "byte-identical");
+        assert_eq!(csv, to_csv(&t), "byte-identical");
     }
 
     #[test]
     fn poses_over_unknown_ground_leave_the_state_columns_empty() {
         let k = kin();
         let t = flat_drive(&k, 0.0, &[(50.0, 50.0), (50.0, 120.0)]);
-        let csv = to_csv(&k, &t);
+        let csv = to_csv(&t);
         let header = csv.lines().next().unwrap();
         let last: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
         let first_state = column(header, "pitch_deg");
