@@ -63,6 +63,14 @@ struct Limit {
     gate: bool,
 }
 
+/// A limit on a signed angle, drawn at `+value` and `-value`.
+fn both_ways(name: &str, value: f64, gate: bool) -> [Limit; 2] {
+    [
+        Limit { value, text: format!("{name} +{value}"), gate },
+        Limit { value: -value, text: format!("{name} -{value}"), gate },
+    ]
+}
+
 /// One panel: what it shows and which verdict rules belong to it.
 struct Panel {
     title: &'static str,
@@ -345,23 +353,13 @@ fn panels(k: &Kinematics, t: &Telemetry) -> Vec<Panel> {
                 series("roll", GREEN, st(|p| p.roll_deg)),
                 series("tilt", INK, st(|p| p.tilt_deg)),
             ],
-            limits: vec![
-                Limit {
-                    value: l.max_tilt_deg,
-                    text: format!("tilt {}", l.max_tilt_deg),
-                    gate: true,
-                },
-                Limit {
-                    value: l.nominal_pitch_deg.max(l.nominal_roll_deg),
-                    text: format!("pitch/roll +{}", l.nominal_pitch_deg.max(l.nominal_roll_deg)),
-                    gate: false,
-                },
-                Limit {
-                    value: -l.nominal_pitch_deg.max(l.nominal_roll_deg),
-                    text: format!("pitch/roll -{}", l.nominal_pitch_deg.max(l.nominal_roll_deg)),
-                    gate: false,
-                },
-            ],
+            limits: std::iter::once(Limit {
+                value: l.max_tilt_deg,
+                text: format!("tilt {}", l.max_tilt_deg),
+                gate: true,
+            })
+            .chain(both_ways("pitch/roll", l.nominal_pitch_deg.max(l.nominal_roll_deg), false))
+            .collect(),
             rules: &["chassis_tilt", "pitch_nominal", "roll_nominal"],
             clip: true,
         },
@@ -373,28 +371,10 @@ fn panels(k: &Kinematics, t: &Telemetry) -> Vec<Panel> {
                 series("bogie right", GREEN, st(|p| p.bogie_deg[1])),
                 series("differential", PURPLE, st(|p| p.differential_deg)),
             ],
-            limits: vec![
-                Limit {
-                    value: l.max_bogie_deg,
-                    text: format!("bogie +{}", l.max_bogie_deg),
-                    gate: true,
-                },
-                Limit {
-                    value: -l.max_bogie_deg,
-                    text: format!("bogie -{}", l.max_bogie_deg),
-                    gate: true,
-                },
-                Limit {
-                    value: l.max_differential_deg,
-                    text: format!("differential +{}", l.max_differential_deg),
-                    gate: true,
-                },
-                Limit {
-                    value: -l.max_differential_deg,
-                    text: format!("differential -{}", l.max_differential_deg),
-                    gate: true,
-                },
-            ],
+            limits: both_ways("bogie", l.max_bogie_deg, true)
+                .into_iter()
+                .chain(both_ways("differential", l.max_differential_deg, true))
+                .collect(),
             rules: &["bogie", "differential"],
             clip: true,
         },
