@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::checker::plan::Provenance;
-use breadcrumb_tools::checker::{check_sol, Plan, Pt, Verdict, CHECKER_VERSION};
+use breadcrumb_tools::checker::{check_sol_on, Plan, Pt, Verdict, CHECKER_VERSION};
 use breadcrumb_tools::render::{render_overlay_twin, RenderOptions, TwinOverlay};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
 use breadcrumb_tools::twin::plot::plot_png;
@@ -519,15 +519,15 @@ pub fn recheck(dir: &Path, bundle: Option<&Path>) -> Result<Recheck, DossierErro
     let verdict_path = dir.join("verdict.json");
     let recorded = std::fs::read_to_string(&verdict_path)
         .map_err(|source| DossierError::Io { path: verdict_path, source })?;
-    let verdict = check_sol(&sol, &plan)?;
+    let profile = breadcrumb_tools::terrain::RoverProfile::load(&sol.rover_path)?;
+    let bundle = breadcrumb_tools::terrain::Bundle::open(&sol.bundle_dir)?;
+    let verdict = check_sol_on(&bundle, &profile, &sol.sol, &plan)?;
     let twin_path = dir.join(TWIN_FILE);
     let twin_recorded = match std::fs::read_to_string(&twin_path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(source) => return Err(DossierError::Io { path: twin_path, source }),
     };
-    let profile = breadcrumb_tools::terrain::RoverProfile::load(&sol.rover_path)?;
-    let bundle = breadcrumb_tools::terrain::Bundle::open(&sol.bundle_dir)?;
     let pts = plan.points();
     let twin = breadcrumb_tools::twin::run_on_dem(
         &profile,

@@ -346,8 +346,19 @@ fn assemble(
 pub fn check_sol(sol: &LoadedSol, plan: &Plan) -> Result<Verdict> {
     let bundle = Bundle::open(&sol.bundle_dir)?;
     let profile = RoverProfile::load(&sol.rover_path)?;
-    let checker = Checker::new(&bundle.dem, &bundle.hazards, &profile);
-    checker.check(&Mission::from_sol(&sol.sol), &plan.points())
+    check_sol_on(&bundle, &profile, &sol.sol, plan)
+}
+
+/// [`check_sol`] with the sol's bundle and rover profile already open (a caller that also
+/// drives the plan in the twin opens them once).
+pub fn check_sol_on(
+    bundle: &Bundle,
+    profile: &RoverProfile,
+    sol: &crate::terrain::Sol,
+    plan: &Plan,
+) -> Result<Verdict> {
+    let checker = Checker::new(&bundle.dem, &bundle.hazards, profile);
+    checker.check(&Mission::from_sol(sol), &plan.points())
 }
 
 /// Resolves a rover name to a profile file: an existing path is used as is; otherwise `NAME`
