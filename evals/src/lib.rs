@@ -11,12 +11,15 @@
 //! - [`runner`]: the matrix runner (bounded concurrency, per-model rate limits, resume);
 //! - [`cache`]: the response cache keyed by the exact request.
 //! - [`compare`]: two runs or cells compared pair by pair (McNemar, paired bootstrap, CI gates).
+//! - [`perception`]: marks and classifier polygons scored against ground truth (per-class object
+//!   precision and recall at IoU 0.3, area IoU, route length near blocking hazards).
 //! - [`report`]: the self-contained HTML report of a run (matrix, routes per sol, transcripts).
 #![deny(missing_docs)]
 
 pub mod cache;
 pub mod compare;
 pub mod error;
+pub mod perception;
 pub mod report;
 pub mod runner;
 pub mod score;
