@@ -18,6 +18,7 @@
 //! - [`tiles`]: PNG views of the map with labelled grid lines in map metres, for the model;
 //!   [`render`]: a checked plan's route and violations over image and slope, side by side.
 //!
+//! - [`perception`]: hazards a model marks, validated before they become keep-outs.
 //! - [`twin`]: the digital twin's drive sequence (`sequence.xml`, schema in `tools/schema/`).
 //!
 //! Units everywhere: map metres (x east, y north, the DEM's projected CRS), elevations in metres,
@@ -30,6 +31,7 @@ pub mod checker;
 pub mod cost;
 pub mod error;
 pub mod geometry;
+pub mod perception;
 pub mod planner;
 pub mod render;
 pub mod terrain;
