@@ -89,6 +89,11 @@ fn match_objects(truth: &[&Hazard], predicted: &[&Hazard]) -> usize {
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (i, t) in truth.iter().enumerate() {
         for (j, p) in predicted.iter().enumerate() {
+            // Outlines whose boxes do not meet have IoU 0: skip rasterising the box around two
+            // far-apart rocks (up to the whole cell budget per pair).
+            if !boxes_meet(&t.shape.0, &p.shape.0) {
+                continue;
+            }
             if let Some(iou) = area_iou(&t.shape.0, &p.shape.0) {
                 if iou >= OBJECT_IOU {
                     pairs.push((iou, i, j));
@@ -155,6 +160,14 @@ pub fn route_share_near_blocking(route: &[Pt], truth: &[Hazard], within_m: f64) 
         total += len;
     }
     (total > 0.0).then(|| near / total)
+}
+
+/// Whether the bounds of `a` and of `b` overlap (so their IoU can be above 0).
+fn boxes_meet(a: &[Polygon<f64>], b: &[Polygon<f64>]) -> bool {
+    match (extent(a.iter()), extent(b.iter())) {
+        (Some(a), Some(b)) => a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3,
+        _ => false,
+    }
 }
 
 /// Whether point `p` is inside (or on) any of `polys`.
