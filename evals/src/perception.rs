@@ -162,6 +162,46 @@ pub fn route_share_near_blocking(route: &[Pt], truth: &[Hazard], within_m: f64) 
     (total > 0.0).then(|| near / total)
 }
 
+/// What one attempt's perception scored against the site's ground truth: the model's marks
+/// per class, the union of its blocking marks against the union of the blocking truth, and how
+/// much of its route ran near true blocking hazards.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerceptionScores {
+    /// Marks the model made.
+    pub marks: u32,
+    /// Of which blocking.
+    pub blocking_marks: u32,
+    /// The marks per class (classes in the truth or the marks).
+    pub marks_by_class: Vec<ClassScore>,
+    /// Area IoU of all blocking marks against all blocking truth (`None` when both are empty).
+    pub blocking_area_iou: Option<f64>,
+    /// Share of the last route's length within [`NEAR_HAZARD_M`] of true blocking hazards.
+    pub route_near_hazard_share: Option<f64>,
+}
+
+/// Scores `marks` (as hazards) and the last `route` against `truth`.
+#[must_use]
+pub fn score_attempt(truth: &[Hazard], marks: &[Hazard], route: Option<&[Pt]>) -> PerceptionScores {
+    PerceptionScores {
+        marks: u32::try_from(marks.len()).unwrap_or(u32::MAX),
+        blocking_marks: u32::try_from(marks.iter().filter(|h| blocks(h.class)).count())
+            .unwrap_or(u32::MAX),
+        marks_by_class: score(truth, marks),
+        blocking_area_iou: blocking_area_iou(truth, marks),
+        route_near_hazard_share: route
+            .and_then(|r| route_share_near_blocking(r, truth, NEAR_HAZARD_M)),
+    }
+}
+
+/// Area IoU of the union of `predicted`'s blocking outlines against `truth`'s.
+#[must_use]
+pub fn blocking_area_iou(truth: &[Hazard], predicted: &[Hazard]) -> Option<f64> {
+    let parts = |hs: &[Hazard]| -> Vec<Polygon<f64>> {
+        hs.iter().filter(|h| blocks(h.class)).flat_map(|h| h.shape.0.iter().cloned()).collect()
+    };
+    area_iou(&parts(truth), &parts(predicted))
+}
+
 /// Whether the bounds of `a` and of `b` overlap (so their IoU can be above 0).
 fn boxes_meet(a: &[Polygon<f64>], b: &[Polygon<f64>]) -> bool {
     match (extent(a.iter()), extent(b.iter())) {

@@ -27,6 +27,10 @@
 //! expect = "accepted"                        # optional; site/route/rover/corridor_m override
 //! ```
 //!
+//! Perception is scored against ground truth: by default the bundle's own `hazards.geojson`
+//! (exact for synthetic sites); a `truth = "path.geojson"` key on a `[[sol]]`, a `[[drive]]` or
+//! `[drives]` names another file instead (the Gale label drawn by eye, used only for scoring).
+//!
 //! Every error names the suite file and the line of the offending entry.
 
 use std::path::{Path, PathBuf};
@@ -80,6 +84,7 @@ struct RawDrive {
     route: Option<String>,
     rover: Option<String>,
     corridor_m: Option<f64>,
+    truth: Option<String>,
     sol: Option<u64>,
     expect: Option<Expect>,
 }
@@ -90,6 +95,7 @@ struct RawEntry {
     path: String,
     expect: Option<Expect>,
     reference_route: Option<Vec<[f64; 2]>>,
+    truth: Option<String>,
 }
 
 /// One sol of a suite.
@@ -101,6 +107,9 @@ pub struct SuiteSol {
     pub expect: Option<Expect>,
     /// The route to compare attempts with: the suite's, else the sol's own, else none.
     pub reference_route: Option<Vec<Pt>>,
+    /// The ground truth perception is scored against (`None`: the bundle's
+    /// `hazards.geojson`, when it has one).
+    pub truth: Option<PathBuf>,
     /// 1-based line of the entry in the suite file.
     pub line: usize,
 }
@@ -167,7 +176,7 @@ impl Suite {
                 let at = text.find("[drives]").unwrap_or(0);
                 return Err(err(
                     line_of(text, at),
-                    "[drives] holds defaults (site, route, rover, corridor_m); `sol` and \
+                    "[drives] holds defaults (site, route, rover, corridor_m, truth); `sol` and \
                      `expect` belong in each [[drive]]"
                         .into(),
                 ));
@@ -198,7 +207,14 @@ impl Suite {
                     return Err(err(line, "reference_route needs at least 2 finite points".into()));
                 }
             }
-            sols.push(SuiteSol { sol, expect: entry.expect, reference_route: reference, line });
+            let truth = truth_path(entry.truth.as_ref(), None, base).map_err(|m| err(line, m))?;
+            sols.push(SuiteSol {
+                sol,
+                expect: entry.expect,
+                reference_route: reference,
+                truth,
+                line,
+            });
         }
         let defaults = raw.drives.unwrap_or_default();
         for spanned in raw.drive {
@@ -213,12 +229,34 @@ impl Suite {
             }
             let reference = (sol.sol.reference_route.len() >= 2)
                 .then(|| sol.sol.reference_route.iter().map(|p| (p[0], p[1])).collect());
-            sols.push(SuiteSol { sol, expect: entry.expect, reference_route: reference, line });
+            let truth = truth_path(entry.truth.as_ref(), defaults.truth.as_ref(), base)
+                .map_err(|m| err(line, m))?;
+            sols.push(SuiteSol {
+                sol,
+                expect: entry.expect,
+                reference_route: reference,
+                truth,
+                line,
+            });
         }
         let name = raw.name.unwrap_or_else(|| {
             path.file_stem().map_or_else(|| "suite".into(), |s| s.to_string_lossy().into_owned())
         });
         Ok(Suite { name, description: raw.description, path: path.to_path_buf(), sols })
+    }
+}
+
+/// The entry's ground-truth file (its own, else the default), which must exist.
+fn truth_path(
+    own: Option<&String>,
+    default: Option<&String>,
+    base: &Path,
+) -> std::result::Result<Option<PathBuf>, String> {
+    let Some(p) = own.or(default).map(|p| base.join(p)) else { return Ok(None) };
+    if p.is_file() {
+        Ok(Some(p))
+    } else {
+        Err(format!("truth `{}` does not exist", p.display()))
     }
 }
 

@@ -105,6 +105,16 @@ pub fn run(a: &ShowArgs) -> anyhow::Result<ExitStatus> {
                 let summary = error.as_ref().map_or(&Value::Null, |e| &e["summary"]);
                 format!("    {name} error: {}", short_json(summary, 140))
             }
+            Event::Marks { marks, .. } => {
+                let blocking = marks.iter().filter(|m| m.blocks).count();
+                let names: Vec<String> =
+                    marks.iter().map(|m| format!("{} {}", m.id, m.marked_class)).collect();
+                format!(
+                    "    marked {} hazard(s), {blocking} blocking: {}",
+                    marks.len(),
+                    short(&names.join(", "), 140)
+                )
+            }
             Event::Verdict { submit, pass, verdict, .. } => format!(
                 "    checker on submission {submit}: {} ({} violations)",
                 if *pass { "PASS" } else { "FAIL" },

@@ -66,6 +66,7 @@ fn every_tool_has_a_described_closed_schema_with_units_in_its_names() {
             "hazard_lookup",
             "path_cost",
             "elevation_profile",
+            "mark_hazards",
             "check_route",
             "submit_route"
         ]

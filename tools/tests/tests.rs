@@ -5,6 +5,7 @@ mod api;
 mod bundle;
 mod checker;
 mod fixtures;
+mod marks;
 mod planner;
 pub mod support;
 mod tiles;

@@ -37,7 +37,7 @@ impl Baseline {
     #[must_use]
     pub fn plan_with(toolbox: &Toolbox) -> Baseline {
         let grid = match toolbox.cost_grid() {
-            Ok(g) => g.clone(),
+            Ok(g) => (*g).clone(),
             Err(e) => return Baseline::NoRoute(format!("the planner failed: {e}")),
         };
         let checker = toolbox.checker();

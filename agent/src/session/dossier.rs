@@ -2,8 +2,10 @@
 //! `plan.geojson`, `verdict.json`, `overlay.png` (route, violations and the twin's wheel tracks
 //! over the ortho image and the slope map), the digital twin's `twin.json` (its verdict),
 //! `sequence.xml` / `sequence.json` (the drive sequence), `telemetry.csv`, `tracks.geojson` and
-//! `twin.png` (its telemetry plot), and what a re-check needs: `sol.toml` and `rover.toml`,
-//! copies of the sol and the rover profile the run used.
+//! `twin.png` (its telemetry plot), `hazards.model.geojson` (the hazards the model marked, which
+//! were keep-outs of the run's checks; an empty collection when it marked none), and what a
+//! re-check needs: `sol.toml` and `rover.toml`, copies of the sol and the rover profile the run
+//! used.
 //!
 //! # A dossier verifies itself
 //!
@@ -24,8 +26,10 @@
 //!   `rover.toml` beside it, so the copy loads from the dossier alone) has the hash of the
 //!   original.
 //!
+//! - `marks_sha256` (under the provenance's extra fields): SHA-256 of `hazards.model.geojson`.
+//!
 //! [`recheck`] reads a dossier, refuses it when a copy or the bundle no longer has its hash,
-//! runs the safety checker again and returns both verdicts for a byte-for-byte comparison
+//! runs the safety checker again (with the run's marks) and returns both verdicts for a byte-for-byte comparison
 //! (`breadcrumb verify`).
 
 use std::collections::BTreeMap;
@@ -35,7 +39,8 @@ use std::path::{Path, PathBuf};
 
 use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::checker::plan::Provenance;
-use breadcrumb_tools::checker::{check_sol_on, Plan, Pt, Verdict, CHECKER_VERSION};
+use breadcrumb_tools::checker::{check_sol_with_marks, Plan, Pt, Verdict, CHECKER_VERSION};
+use breadcrumb_tools::perception::{marks_file, Mark};
 use breadcrumb_tools::render::{render_overlay_twin, RenderOptions, TwinOverlay};
 use breadcrumb_tools::terrain::{LoadedSol, Sol};
 use breadcrumb_tools::twin::plot::plot_png;
@@ -297,6 +302,10 @@ pub(super) fn write(
     extra.insert("model_id".into(), src.model_id.into());
     extra.insert("tools_version".into(), crate::tools_version().into());
     extra.insert("accepted".into(), accepted.into());
+    // The run's hazard marks were keep-outs of its checks: `verify` re-checks with them, and
+    // refuses a marks file that no longer has this hash.
+    let marks = marks_file::to_geojson(&toolbox.marks());
+    extra.insert(MARKS_HASH_FIELD.into(), bytes_sha256(marks.as_bytes()).into());
     let manifest = BundleManifest::of(&sol.bundle_dir)
         .inspect_err(|e| tracing::warn!("terrain bundle not hashed: {e}"))
         .ok();
@@ -323,6 +332,7 @@ pub(super) fn write(
     w.file("plan.json", text.as_bytes())?;
     w.file("plan.geojson", plan_geojson(points, accepted).as_bytes())?;
     w.file("verdict.json", verdict.to_json().as_bytes())?;
+    w.file(marks_file::FILE, marks.as_bytes())?;
     let kinematics = toolbox.profile().kinematics.as_ref();
     for (name, bytes) in twin.files(kinematics) {
         w.file(name, &bytes)?;
@@ -453,6 +463,39 @@ impl Recheck {
     }
 }
 
+/// Provenance field (under `extra`) with the SHA-256 of the run's `hazards.model.geojson`.
+pub const MARKS_HASH_FIELD: &str = "marks_sha256";
+
+/// The run's marks from its `hazards.model.geojson`, after checking the file still has the
+/// hash the plan recorded. A dossier from before marks has neither file nor hash: no marks.
+/// A recorded hash with the file gone is a change, not "no marks": deleting the file must
+/// not let a plan pass that its run refused.
+fn read_marks(dir: &Path, prov: &Provenance) -> Result<Vec<Mark>, DossierError> {
+    let path = dir.join(marks_file::FILE);
+    let want = prov.extra.get(MARKS_HASH_FIELD).and_then(serde_json::Value::as_str);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && want.is_none() => {
+            return Ok(Vec::new())
+        }
+        Err(source) => return Err(DossierError::Io { path, source }),
+    };
+    let now = bytes_sha256(text.as_bytes());
+    match want {
+        Some(w) if w == now => {}
+        Some(w) => {
+            return Err(DossierError::Changed { path, recorded: w.to_owned(), now });
+        }
+        None => {
+            return Err(DossierError::Unverifiable {
+                path: dir.join("plan.json"),
+                field: MARKS_HASH_FIELD,
+            })
+        }
+    }
+    Ok(marks_file::from_geojson(&text)?)
+}
+
 fn required<'a>(
     v: Option<&'a String>,
     path: &Path,
@@ -521,7 +564,8 @@ pub fn recheck(dir: &Path, bundle: Option<&Path>) -> Result<Recheck, DossierErro
         .map_err(|source| DossierError::Io { path: verdict_path, source })?;
     let profile = breadcrumb_tools::terrain::RoverProfile::load(&sol.rover_path)?;
     let bundle = breadcrumb_tools::terrain::Bundle::open(&sol.bundle_dir)?;
-    let verdict = check_sol_on(&bundle, &profile, &sol.sol, &plan)?;
+    let marks = read_marks(dir, prov)?;
+    let verdict = check_sol_with_marks(&bundle, &profile, &sol.sol, &plan, &marks)?;
     let twin_path = dir.join(TWIN_FILE);
     let twin_recorded = match std::fs::read_to_string(&twin_path) {
         Ok(t) => Some(t),

@@ -379,33 +379,51 @@ impl Session {
         }
     }
 
-    /// Runs the tool calls of a turn concurrently; answers in call order.
+    /// Runs the tool calls of a turn; answers in call order. `mark_hazards` calls run first,
+    /// one after another in call order, so every other call of the turn (a `check_route`
+    /// beside the marks, say) sees all of the turn's marks whatever the scheduling: the same
+    /// conversation always gets the same answers. The other calls then run concurrently.
     async fn run_tools(
         &mut self,
         calls: &[ToolCall],
         turn: u32,
     ) -> Result<Vec<Answer>, SessionError> {
-        let mut handles = Vec::with_capacity(calls.len());
-        for c in calls {
+        type Outcome = (Result<breadcrumb_tools::api::ToolOutput, ToolCallError>, Duration);
+        let spawn = |c: &ToolCall| {
             let tb = Arc::clone(&self.toolbox);
             let (name, args) = (c.name.clone(), c.arguments.clone());
-            handles.push(tokio::task::spawn_blocking(move || {
+            tokio::task::spawn_blocking(move || {
                 let t = Instant::now();
                 let out = match &args {
                     serde_json::Value::String(text) => tb.call_str(&name, text),
                     v => tb.call(&name, v),
                 };
                 (out, t.elapsed())
-            }));
-        }
-        let mut results = Vec::with_capacity(calls.len());
-        for (c, h) in calls.iter().zip(handles) {
-            let (out, took) = h.await.unwrap_or_else(|e| {
+            })
+        };
+        let joined = |r: Result<Outcome, tokio::task::JoinError>| {
+            r.unwrap_or_else(|e| {
                 (
                     Err(ToolCallError::Failed { message: format!("tool task failed: {e}") }),
                     Duration::ZERO,
                 )
-            });
+            })
+        };
+        let is_mark = |c: &ToolCall| {
+            c.name == <breadcrumb_tools::api::mark_hazards::MarkHazards as breadcrumb_tools::api::Tool>::NAME
+        };
+        let mut done: Vec<Option<Outcome>> = Vec::with_capacity(calls.len());
+        for c in calls {
+            done.push(if is_mark(c) { Some(joined(spawn(c).await)) } else { None });
+        }
+        let handles: Vec<_> = calls.iter().map(|c| (!is_mark(c)).then(|| spawn(c))).collect();
+        let mut results = Vec::with_capacity(calls.len());
+        for ((c, h), first) in calls.iter().zip(handles).zip(done) {
+            let (out, took) = match (first, h) {
+                (Some(o), _) => o,
+                (None, Some(h)) => joined(h.await),
+                (None, None) => unreachable!("every call is either a mark or spawned"),
+            };
             *self.by_tool.entry(c.name.clone()).or_default() += 1;
             self.totals.tool_calls += 1;
             self.writer.event(Event::ToolCall {
@@ -433,12 +451,19 @@ impl Session {
                         error: None,
                         ms: took.as_secs_f64() * 1e3,
                     })?;
+                    let marks = match &o.effect {
+                        Some(Effect::Marked { marks }) => Some(marks.clone()),
+                        _ => None,
+                    };
+                    if let Some(marks) = marks {
+                        self.writer.event(Event::Marks { turn, id: c.id.clone(), marks })?;
+                    }
                     match o.effect {
                         // Answered by the submission path, with the verdict.
                         Some(Effect::Submit { waypoints }) => {
                             Answer::Submitted { call_id: c.id.clone(), waypoints }
                         }
-                        None => Answer::Done(ToolResult {
+                        None | Some(Effect::Marked { .. }) => Answer::Done(ToolResult {
                             call_id: c.id.clone(),
                             content,
                             images,

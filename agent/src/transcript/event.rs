@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 
 use breadcrumb_tools::checker::Verdict;
+use breadcrumb_tools::perception::MarkRecord;
 use breadcrumb_tools::twin::TwinVerdict;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -173,6 +174,16 @@ pub enum Event {
         /// How long the call took, milliseconds.
         ms: f64,
     },
+    /// Hazards the model marked with `mark_hazards` (after that call's `tool_result`): from
+    /// now on the blocking ones are keep-outs of the run.
+    Marks {
+        /// The turn.
+        turn: u32,
+        /// The `mark_hazards` call's id.
+        id: String,
+        /// The marks it made, with their ids in the run.
+        marks: Vec<MarkRecord>,
+    },
     /// The safety checker's verdict on a submitted route.
     Verdict {
         /// The turn.
@@ -239,6 +250,7 @@ impl Event {
         "retry",
         "tool_call",
         "tool_result",
+        "marks",
         "verdict",
         "twin_verdict",
         "corrective",
@@ -258,6 +270,7 @@ impl Event {
             Event::Retry { .. } => "retry",
             Event::ToolCall { .. } => "tool_call",
             Event::ToolResult { .. } => "tool_result",
+            Event::Marks { .. } => "marks",
             Event::Verdict { .. } => "verdict",
             Event::TwinVerdict { .. } => "twin_verdict",
             Event::Corrective { .. } => "corrective",
@@ -403,6 +416,20 @@ mod tests {
                 images: None,
                 error: Some(json!({"error": "unknown_tool"})),
                 ms: 0.5,
+            },
+            Event::Marks {
+                turn: 1,
+                id: "c2".into(),
+                marks: vec![MarkRecord {
+                    id: "m1".into(),
+                    marked_class: "bedrock".into(),
+                    class: "outcrop".into(),
+                    blocks: false,
+                    confidence: 0.5,
+                    reason: "bright flat rock".into(),
+                    area_m2: 0.5,
+                    ring: vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]],
+                }],
             },
             Event::Verdict { turn: 1, submit: 1, pass: false, verdict: Box::new(verdict) },
             Event::TwinVerdict {

@@ -328,3 +328,83 @@ fn the_reference_policy_explains_a_walled_goal() {
     assert!(r.reason.to_lowercase().contains("no safe route"), "{}", r.reason);
     assert_eq!(r.submits, 0);
 }
+
+/// The model's marks bind at once and for good: a rock marked on the planned route in the same
+/// turn as a dry run makes that dry run fail (marks run first), the submission is refused
+/// naming the mark, the transcript records the marks, the dossier keeps them in
+/// `hazards.model.geojson`, and a re-check from the dossier gives the same verdict and refuses
+/// a marks file that was edited or deleted.
+#[test]
+fn marks_are_enforced_recorded_and_re_checked_from_the_dossier() {
+    let s = sol("plains-01");
+    let good = planned(&s);
+    let mid = good[good.len() / 2];
+    let rock = json!({"marks": [{
+        "class": "rock",
+        "circle": {"centre": {"x_m": mid.0, "y_m": mid.1}, "radius_m": 1.5},
+        "confidence": 0.8,
+        "reason": "a bright block on the route"
+    }, {
+        "class": "bedrock",
+        "polygon": [
+            {"x_m": good[0].0 + 5.0, "y_m": good[0].1 - 5.0},
+            {"x_m": good[0].0 + 9.0, "y_m": good[0].1 - 5.0},
+            {"x_m": good[0].0 + 9.0, "y_m": good[0].1 - 1.0}
+        ],
+        "confidence": 0.6,
+        "reason": "flat bright rock"
+    }]});
+    let model = Scripted::new(vec![
+        Step::Calls(vec![("check_route", json!({"waypoints": wp(&good)})), ("mark_hazards", rock)]),
+        Step::Calls(vec![("submit_route", json!({"waypoints": wp(&good)}))]),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = SessionConfig { max_revisions: 0, ..config() };
+    let r = run(&s, model.clone(), cfg, tmp.path(), "marks");
+    assert_eq!(r.status, RunStatus::Rejected, "{}", r.reason);
+    let v = r.verdict.as_ref().unwrap();
+    assert!(
+        v.violations.iter().any(|x| x.rule == "hazards" && x.message.contains("rock mark m1")),
+        "{}",
+        v.to_json()
+    );
+    assert!(!v.violations.iter().any(|x| x.message.contains("m2")), "bedrock does not block");
+    // The dry run beside the mark already saw it.
+    let ev = events(&r.dir);
+    let dry = ev
+        .iter()
+        .find_map(|e| match &e.event {
+            Event::ToolResult { name, result: Some(res), .. } if name == "check_route" => {
+                Some(res.clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(dry["pass"], false, "{dry}");
+    let names: Vec<&str> = ev.iter().map(|e| e.event.name()).collect();
+    let marks_at = names.iter().position(|n| *n == "marks").expect("a marks event");
+    assert_eq!(names[marks_at - 1], "tool_result");
+    match &ev[marks_at].event {
+        Event::Marks { marks, .. } => {
+            let ids: Vec<(&str, bool)> = marks.iter().map(|m| (m.id.as_str(), m.blocks)).collect();
+            assert_eq!(ids, [("m1", true), ("m2", false)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The dossier: the marks as GeoJSON, and a re-check with them gives the same bytes.
+    let file = r.dir.join("hazards.model.geojson");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let gj: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(gj["features"].as_array().unwrap().len(), 2);
+    assert_eq!(gj["features"][0]["properties"]["class"], "rock");
+    assert_eq!(gj["features"][1]["properties"]["marked_class"], "bedrock");
+    let again = breadcrumb_agent::session::dossier::recheck(&r.dir, None).unwrap();
+    assert!(again.identical(), "{}\n{}", again.recorded, again.now);
+    assert!(!again.pass);
+    // Editing or deleting the marks must not let the plan pass a re-check.
+    std::fs::write(&file, text.replace("\"rock\"", "\"outcrop\"")).unwrap();
+    let e = breadcrumb_agent::session::dossier::recheck(&r.dir, None).unwrap_err();
+    assert!(e.to_string().contains("changed since the run"), "{e}");
+    std::fs::remove_file(&file).unwrap();
+    assert!(breadcrumb_agent::session::dossier::recheck(&r.dir, None).is_err());
+}

@@ -32,12 +32,13 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub const KEY: &str = "sk-wire-test-5f3a9c1e77-SECRET";
 
 /// The seven tools every request must offer.
-pub const TOOLS: [&str; 7] = [
+pub const TOOLS: [&str; 8] = [
     "view_tile",
     "slope_query",
     "hazard_lookup",
     "path_cost",
     "elevation_profile",
+    "mark_hazards",
     "check_route",
     "submit_route",
 ];

@@ -232,6 +232,28 @@ pub fn steps(events: &[Record], dir: &Path, bank: &mut ImageBank) -> Vec<Step> {
                 step.code = Some(pretty(shown.as_ref().unwrap_or(&Value::Null)));
                 step.images = add_images(images.as_deref().unwrap_or_default(), bank);
             }
+            Event::Marks { marks, .. } => {
+                step.kind = "note";
+                step.label = format!(
+                    "the model marked {} hazard(s), {} blocking (keep-outs from now on)",
+                    marks.len(),
+                    marks.iter().filter(|m| m.blocks).count()
+                );
+                step.items = marks
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} {}{} ({} m², confidence {}): {}",
+                            m.id,
+                            m.marked_class,
+                            if m.blocks { ", blocking" } else { "" },
+                            num(m.area_m2, 1),
+                            num(m.confidence, 2),
+                            m.reason
+                        )
+                    })
+                    .collect();
+            }
             Event::Verdict { submit, pass, verdict, .. } => {
                 step.kind = if *pass { "verdict-pass" } else { "verdict-fail" };
                 step.label = format!(

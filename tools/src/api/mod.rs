@@ -15,12 +15,13 @@ pub mod check_route;
 pub mod elevation_profile;
 mod error;
 pub mod hazard_lookup;
+pub mod mark_hazards;
 pub mod path_cost;
 pub mod slope_query;
 pub mod submit_route;
 pub mod view_tile;
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -32,6 +33,7 @@ use crate::checker::{Checker, Mission, Pt};
 use crate::cost::{build_cost_grid, CostGrid};
 use crate::error::Result;
 use crate::geometry::{Zone, ZoneIndex};
+use crate::perception::Mark;
 use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile};
 
 /// A tool's name, description and argument schema, as every provider wants them.
@@ -82,6 +84,12 @@ pub enum Effect {
     Submit {
         /// The route, validated finite.
         waypoints: Vec<Pt>,
+    },
+    /// `mark_hazards`: marks were added to the run (the toolbox enforces them already); the
+    /// loop records them in the transcript.
+    Marked {
+        /// The marks this call made, as recorded.
+        marks: Vec<crate::perception::MarkRecord>,
     },
 }
 
@@ -155,6 +163,7 @@ fn registry() -> &'static [Entry] {
             entry::<hazard_lookup::HazardLookup>(),
             entry::<path_cost::PathCostTool>(),
             entry::<elevation_profile::ElevationProfile>(),
+            entry::<mark_hazards::MarkHazards>(),
             entry::<check_route::CheckRoute>(),
             entry::<submit_route::SubmitRoute>(),
         ]
@@ -173,30 +182,45 @@ pub fn names() -> Vec<&'static str> {
     registry().iter().map(|e| e.name).collect()
 }
 
-/// One sol's terrain, rover and mission, ready to answer tool calls. Shared by concurrent calls
-/// (`Sync`): the DEM reads go through its own locked tile cache.
+/// One sol's terrain, rover and mission, ready to answer one run's tool calls. Shared by the
+/// run's concurrent calls (`Sync`): the DEM reads go through its own locked tile cache.
+///
+/// What a run adds (the model's hazard marks, the twin's last drive) belongs to that run
+/// alone; the site's heavy parts (terrain, indexes, cost grid) are reference-counted, so
+/// [`Toolbox::fresh`] opens the next run over the same site at no cost and with no marks.
 pub struct Toolbox {
     sol: LoadedSol,
-    bundle: Bundle,
+    bundle: Arc<Bundle>,
     profile: RoverProfile,
     mission: Mission,
     /// Built on the first `path_cost` call (a second or so on a large corridor), then shared.
-    cost: OnceLock<std::result::Result<CostGrid, String>>,
+    cost: Arc<OnceLock<std::result::Result<Arc<CostGrid>, String>>>,
     /// Pixel side of `view_tile` images (`None`: the tiles' default, 1024).
     tile_px: Option<u32>,
-    /// The hazards the checker tests against, indexed once when the toolbox opens (not on
-    /// every `check_route` or submission: the R-tree of a large site takes a while).
-    blocking_hazards: ZoneIndex,
+    /// The site's blocking hazards the checker tests against, indexed once when the toolbox
+    /// opens (not on every `check_route` or submission: the R-tree of a large site takes a
+    /// while).
+    blocking_hazards: Arc<ZoneIndex>,
     /// Every mapped hazard polygon (one per part of a multi-polygon feature) in an R-tree, with
     /// the index of the feature it belongs to: `hazard_lookup` asks it for what is near.
-    hazard_parts: (ZoneIndex, Vec<usize>),
+    hazard_parts: Arc<(ZoneIndex, Vec<usize>)>,
     /// The DEM cells over a limit in the sol's area, classified on the first `hazard_lookup`
     /// (tens of milliseconds) so later lookups only visit the flagged cells near them.
-    terrain_hazards: OnceLock<Option<hazard_lookup::TerrainHazardIndex>>,
+    terrain_hazards: Arc<OnceLock<Option<hazard_lookup::TerrainHazardIndex>>>,
+    /// This run's hazard marks and what they add to the checker and the cost grid.
+    marks: RwLock<MarkState>,
     /// The twin's last drive and the waypoints it drove: a model usually dry-runs a route with
     /// `check_route` and then submits the very same one, which need not be driven twice (the
     /// twin is deterministic, so the cached run is the run).
     last_twin: Mutex<Option<(Vec<Pt>, crate::twin::TwinRun)>>,
+}
+
+/// A run's marks, and the indexes they make: the site's blocking hazards plus the blocking
+/// marks (for the checker), and the cost grid with the marks as keep-outs (built on demand).
+struct MarkState {
+    marks: Vec<Mark>,
+    index: Arc<ZoneIndex>,
+    grid: Option<Arc<CostGrid>>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -210,18 +234,47 @@ impl Toolbox {
     pub fn open(sol: &LoadedSol) -> Result<Toolbox> {
         let bundle = Bundle::open(&sol.bundle_dir)?;
         let profile = RoverProfile::load(&sol.rover_path)?;
+        let blocking_hazards = Arc::new(crate::checker::blocking_hazards(&bundle.hazards));
         Ok(Toolbox {
             mission: Mission::from_sol(&sol.sol),
             sol: sol.clone(),
             profile,
-            cost: OnceLock::new(),
+            cost: Arc::new(OnceLock::new()),
             tile_px: None,
-            hazard_parts: index_hazards(&bundle.hazards),
-            blocking_hazards: crate::checker::blocking_hazards(&bundle.hazards),
-            terrain_hazards: OnceLock::new(),
+            hazard_parts: Arc::new(index_hazards(&bundle.hazards)),
+            marks: RwLock::new(MarkState {
+                marks: Vec::new(),
+                index: Arc::clone(&blocking_hazards),
+                grid: None,
+            }),
+            blocking_hazards,
+            terrain_hazards: Arc::new(OnceLock::new()),
             last_twin: Mutex::new(None),
-            bundle,
+            bundle: Arc::new(bundle),
         })
+    }
+
+    /// A toolbox for a new run over the same site: it shares the terrain, the indexes and the
+    /// cost grid (built once for every run), and starts with no marks and no cached drive.
+    #[must_use]
+    pub fn fresh(&self) -> Toolbox {
+        Toolbox {
+            sol: self.sol.clone(),
+            bundle: Arc::clone(&self.bundle),
+            profile: self.profile.clone(),
+            mission: self.mission.clone(),
+            cost: Arc::clone(&self.cost),
+            tile_px: self.tile_px,
+            blocking_hazards: Arc::clone(&self.blocking_hazards),
+            hazard_parts: Arc::clone(&self.hazard_parts),
+            terrain_hazards: Arc::clone(&self.terrain_hazards),
+            marks: RwLock::new(MarkState {
+                marks: Vec::new(),
+                index: Arc::clone(&self.blocking_hazards),
+                grid: None,
+            }),
+            last_twin: Mutex::new(None),
+        }
     }
 
     /// The same toolbox drawing `view_tile` images `px` pixels a side (256 to 2048), for
@@ -263,10 +316,84 @@ impl Toolbox {
     }
 
     /// A safety checker over this site, on the hazard index built when the toolbox opened
-    /// (so making one per check costs nothing).
+    /// plus this run's blocking marks (so making one per check costs nothing). Marks made
+    /// later do not change a checker already made.
     #[must_use]
     pub fn checker(&self) -> Checker<'_> {
-        Checker::with_hazard_index(&self.bundle.dem, &self.blocking_hazards, &self.profile)
+        Checker::with_counted_index(&self.bundle.dem, self.hazard_index(), &self.profile)
+    }
+
+    /// The blocking hazards a check tests against now: the site's, then this run's blocking
+    /// marks in the order they were made.
+    #[must_use]
+    pub fn hazard_index(&self) -> Arc<ZoneIndex> {
+        match self.marks.read() {
+            Ok(state) => Arc::clone(&state.index),
+            // A poisoned lock means a mark call panicked mid-update; fail closed: no checker
+            // may run without the marks, so refuse every point.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner().index),
+        }
+    }
+
+    /// How many marks this run has made.
+    #[must_use]
+    pub fn marks_made(&self) -> usize {
+        match self.marks.read() {
+            Ok(state) => state.marks.len(),
+            Err(poisoned) => poisoned.into_inner().marks.len(),
+        }
+    }
+
+    /// This run's marks, in the order they were made (mark `i` has id `m{i+1}`).
+    #[must_use]
+    pub fn marks(&self) -> Vec<Mark> {
+        match self.marks.read() {
+            Ok(state) => state.marks.clone(),
+            Err(poisoned) => poisoned.into_inner().marks.clone(),
+        }
+    }
+
+    /// This run's marks as recorded (ids, classes, outlines), in the order they were made.
+    #[must_use]
+    pub fn mark_records(&self) -> Vec<crate::perception::MarkRecord> {
+        self.marks()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| crate::perception::MarkRecord::of(i, m))
+            .collect()
+    }
+
+    /// Adds `new` marks to this run, all or none, and returns the index of the first (mark `i`
+    /// has id [`mark_id`]`(i)`). Blocking marks join
+    /// the checker's index (labelled `"<class> mark m<k>"`) and the cost grid's keep-outs;
+    /// non-blocking ones are only recorded. Nothing is ever removed.
+    pub fn add_marks(&self, new: Vec<Mark>) -> std::result::Result<usize, ToolCallError> {
+        let mut state = match self.marks.write() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if state.marks.len() + new.len() > mark_hazards::MAX_MARKS_PER_RUN {
+            return Err(ToolCallError::InvalidArguments {
+                field: Some("marks".into()),
+                message: format!(
+                    "a run may make at most {} marks; {} made already, {} more given",
+                    mark_hazards::MAX_MARKS_PER_RUN,
+                    state.marks.len(),
+                    new.len()
+                ),
+            });
+        }
+        let first = state.marks.len();
+        let added_blocking = new.iter().any(|m| m.class.blocks());
+        state.marks.extend(new);
+        if added_blocking {
+            state.index = Arc::new(crate::perception::marks_file::index_with_marks(
+                &self.blocking_hazards,
+                &state.marks,
+            ));
+            state.grid = None;
+        }
+        Ok(first)
     }
 
     /// Drives `points` in the digital twin from the sol's start heading, over a DEM window
@@ -299,8 +426,32 @@ impl Toolbox {
         run
     }
 
-    /// The planner's cost grid over the sol's area, built once.
-    pub fn cost_grid(&self) -> std::result::Result<&CostGrid, ToolCallError> {
+    /// The planner's cost grid over the sol's area with this run's blocking marks as
+    /// keep-outs: the site's grid is built once for every run, and a copy with the marks is
+    /// made when marks change.
+    pub fn cost_grid(&self) -> std::result::Result<Arc<CostGrid>, ToolCallError> {
+        let site = self.site_cost_grid()?;
+        let mut state = match self.marks.write() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if !state.marks.iter().any(|m| m.class.blocks()) {
+            return Ok(site);
+        }
+        if let Some(g) = &state.grid {
+            return Ok(Arc::clone(g));
+        }
+        let zones = crate::perception::marks_file::blocking_zones(&state.marks);
+        let polygons: Vec<&geo::Polygon<f64>> = zones.iter().map(|z| &z.polygon).collect();
+        let grid = Arc::new(site.with_keep_outs(&polygons));
+        state.grid = Some(Arc::clone(&grid));
+        Ok(grid)
+    }
+
+    /// The planner's cost grid over the sol's area from the site alone (no marks), built once
+    /// and shared by every run over the site: what evals price routes on, so that routes of
+    /// runs with different marks compare on one cost model.
+    pub fn site_cost_grid(&self) -> std::result::Result<Arc<CostGrid>, ToolCallError> {
         self.cost
             .get_or_init(|| {
                 build_cost_grid(
@@ -309,9 +460,11 @@ impl Toolbox {
                     &self.mission,
                     &self.profile,
                 )
+                .map(Arc::new)
                 .map_err(|e| e.to_string())
             })
             .as_ref()
+            .map(Arc::clone)
             .map_err(|e| ToolCallError::Failed { message: format!("cost model: {e}") })
     }
 
@@ -368,6 +521,12 @@ impl Toolbox {
     pub fn extent(&self) -> (f64, f64, f64, f64) {
         self.bundle.dem.extent()
     }
+}
+
+/// The id of mark `i` (from 0): `m1`, `m2`, ...
+#[must_use]
+pub fn mark_id(i: usize) -> String {
+    format!("m{}", i + 1)
 }
 
 /// One R-tree entry per polygon of every mapped hazard, with its feature's index.

@@ -27,7 +27,8 @@ pub enum TileLayer {
 /// An image of a square area of the map, centred at (centre_x_m, centre_y_m) and size_m on a
 /// side: the orbital image, the slope map or the mapped hazards, with grid lines labelled in map
 /// metres (x along the top and bottom, y along the sides), a scale bar, a north arrow, the start
-/// (S) and goal (G), the keep-in and keep-out outlines, and optionally your draft route. This is
+/// (S) and goal (G), the keep-in and keep-out outlines, the hazards you marked (violet, with
+/// their ids), and optionally your draft route. This is
 /// how you look closer: a smaller size_m shows more detail. The result gives the exact map
 /// footprint and metres per pixel of the image.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -76,7 +77,9 @@ impl Tool for ViewTile {
         };
         let request = TileRequest::new(a.centre_x_m, a.centre_y_m, a.size_m, layer)
             .with_px(toolbox.tile_px().unwrap_or(DEFAULT_PX));
-        let overlays = Overlays::sol(&toolbox.sol().sol).with_route(&route);
+        let marks = toolbox.mark_records();
+        let overlays =
+            Overlays::sol(&toolbox.sol().sol).with_route(&route).with_model_marks(&marks);
         let (img, info) = render_image(toolbox.bundle(), &request, &overlays)?;
         let (width, height) = (info.frame.width_px, info.frame.height_px);
         let mut out = ToolOutput::json(&info)?;

@@ -138,6 +138,9 @@ pub struct Checker<'a> {
 enum HazardIndex<'a> {
     Own(ZoneIndex),
     Shared(&'a ZoneIndex),
+    /// Shared by reference count: a toolbox whose index grows with a model's marks hands each
+    /// checker the index of the moment, which later marks do not change under it.
+    Counted(std::sync::Arc<ZoneIndex>),
 }
 
 impl HazardIndex<'_> {
@@ -145,6 +148,7 @@ impl HazardIndex<'_> {
         match self {
             HazardIndex::Own(index) => index,
             HazardIndex::Shared(index) => index,
+            HazardIndex::Counted(index) => index,
         }
     }
 }
@@ -198,6 +202,17 @@ impl<'a> Checker<'a> {
         profile: &'a RoverProfile,
     ) -> Self {
         Checker { source, profile, hazards: HazardIndex::Shared(hazards) }
+    }
+
+    /// Like [`Checker::with_hazard_index`] with an index held by reference count (a
+    /// [`crate::api::Toolbox`]'s site hazards plus the model's blocking marks).
+    #[must_use]
+    pub fn with_counted_index(
+        source: &'a dyn ElevationSource,
+        hazards: std::sync::Arc<ZoneIndex>,
+        profile: &'a RoverProfile,
+    ) -> Self {
+        Checker { source, profile, hazards: HazardIndex::Counted(hazards) }
     }
 
     /// The index of blocking hazards it checks against.
@@ -358,6 +373,22 @@ pub fn check_sol_on(
     plan: &Plan,
 ) -> Result<Verdict> {
     let checker = Checker::new(&bundle.dem, &bundle.hazards, profile);
+    checker.check(&Mission::from_sol(sol), &plan.points())
+}
+
+/// Like [`check_sol_on`] with a run's hazard marks enforced as well (its
+/// `hazards.model.geojson`): the site's blocking hazards, then the blocking marks, as the
+/// run's own checks had them. Marks only add refusals.
+pub fn check_sol_with_marks(
+    bundle: &Bundle,
+    profile: &RoverProfile,
+    sol: &crate::terrain::Sol,
+    plan: &Plan,
+    marks: &[crate::perception::Mark],
+) -> Result<Verdict> {
+    let index =
+        crate::perception::marks_file::index_with_marks(&blocking_hazards(&bundle.hazards), marks);
+    let checker = Checker::with_hazard_index(&bundle.dem, &index, profile);
     checker.check(&Mission::from_sol(sol), &plan.points())
 }
 

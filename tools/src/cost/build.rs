@@ -171,3 +171,29 @@ pub fn build_cost_grid(
     }
     CostGrid::from_parts(width, height, area.transform, cost, blocked, terrain, Some(th))
 }
+
+impl CostGrid {
+    /// The same grid with `polygons` (a model's blocking hazard marks) as further blocking
+    /// hazards: every cell whose centre is closer to one than the grid's hazard clearance is
+    /// blocked on `hazards`, exactly as a mapped hazard would block it. Costs and every other
+    /// constraint are unchanged, so the copy only ever blocks more. A grid without thresholds
+    /// (made from raw costs) has no clearance to apply and is returned unchanged.
+    #[must_use]
+    pub fn with_keep_outs(&self, polygons: &[&geo::Polygon<f64>]) -> CostGrid {
+        let mut grid = self.clone();
+        let Some(th) = self.thresholds() else { return grid };
+        let t = self.transform();
+        let (dx, dy) = t.resolution();
+        let half_cell = 0.5 * dx.hypot(dy);
+        let area = Area { transform: t, width: self.width(), height: self.height() };
+        let mut near = vec![f32::INFINITY; self.len()];
+        distance_to(&area, polygons, th.zone_m + half_cell, &mut near);
+        for (i, d) in near.into_iter().enumerate() {
+            if f64::from(d) < th.zone_m {
+                grid.block(i, Constraint::Hazards);
+                grid.lower_hazard_distance(i, d);
+            }
+        }
+        grid
+    }
+}

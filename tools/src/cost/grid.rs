@@ -377,6 +377,14 @@ impl CostGrid {
         s
     }
 
+    /// Lowers cell `i`'s recorded distance to the nearest blocking hazard to `d` (for the
+    /// planner's diagnosis of why a cell is blocked).
+    pub(crate) fn lower_hazard_distance(&mut self, i: usize, d: f32) {
+        if let Some(t) = self.terrain.get_mut(i) {
+            t.hazard_m = t.hazard_m.min(d);
+        }
+    }
+
     /// Marks cell `i` infeasible for `why`.
     pub fn block(&mut self, i: usize, why: Constraint) {
         self.blocked[i].insert(why);

@@ -3,6 +3,11 @@
 //! - [`mark`]: a hazard a model marks (class, outline, confidence, reason), validated into a
 //!   simple polygon on the map or refused with an error that says what to fix.
 
+//! - [`marks_file`]: a run's marks as `hazards.model.geojson`, read back exactly for
+//!   re-checks, and the checker zones they add.
+
 pub mod mark;
+pub mod marks_file;
 
 pub use mark::{validate, Mark, MarkClass, MarkError, MarkInput, MarkShape};
+pub use marks_file::MarkRecord;

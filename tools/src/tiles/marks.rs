@@ -23,6 +23,8 @@ pub const START: Colour = [40, 230, 90];
 pub const GOAL: Colour = [255, 60, 255];
 /// Route line.
 pub const ROUTE: Colour = [255, 228, 0];
+/// The model's own hazard marks (`mark_hazards`): violet, a colour no layer uses.
+pub const MODEL_MARK: Colour = [190, 90, 255];
 /// Violation marker.
 pub const VIOLATION: Colour = [255, 20, 20];
 
@@ -121,6 +123,45 @@ pub(crate) fn zones(
                 at: c,
                 gap: None,
                 text: format!("keep out: {}", zone.name),
+            });
+        }
+    }
+}
+
+/// The model's marks: blocking ones filled faintly and outlined dashed, the others dotted,
+/// each labelled with its id at its centre when that is on the tile.
+pub(crate) fn model_marks(
+    canvas: &mut Canvas,
+    frame: &Frame,
+    scale: &Scale,
+    marks: &[crate::perception::MarkRecord],
+    labels: &mut Vec<Pending>,
+) {
+    let u = scale.unit;
+    let style = Style { size: scale.font * 0.85, fg: MODEL_MARK, ..scale.label() };
+    for m in marks {
+        let ring: Vec<P> = m.ring.iter().map(|p| frame.to_px(p[0], p[1])).collect();
+        let dash = if m.blocks { (10.0 * u, 5.0 * u) } else { (3.0 * u, 5.0 * u) };
+        if m.blocks {
+            canvas.fill_polygon(std::slice::from_ref(&ring), MODEL_MARK, 0.22);
+        }
+        canvas.ring(&ring, 4.0 * u, [0, 0, 0], 0.45, Some(dash));
+        canvas.ring(&ring, 2.0 * u, MODEL_MARK, 1.0, Some(dash));
+        let n = ring.len().saturating_sub(1).max(1) as f64;
+        let c = (
+            ring.iter().take(n as usize).map(|p| p.0).sum::<f64>() / n,
+            ring.iter().take(n as usize).map(|p| p.1).sum::<f64>() / n,
+        );
+        if c.0 > 0.0
+            && c.1 > 0.0
+            && c.0 < f64::from(frame.width_px)
+            && c.1 < f64::from(frame.height_px)
+        {
+            labels.push(Pending {
+                style,
+                at: c,
+                gap: None,
+                text: format!("{} {}", m.id, m.marked_class),
             });
         }
     }

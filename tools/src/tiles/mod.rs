@@ -68,6 +68,9 @@ pub struct Overlays<'a> {
     /// The digital twin's predicted wheel tracks (map metres), drawn as thin cyan lines over
     /// the route, as JPL's own map of the AI drive showed them.
     pub wheel_tracks: &'a [Vec<(f64, f64)>],
+    /// Hazards the model marked in this run (`mark_hazards`), drawn in violet with their ids
+    /// (`m1`, ...): dashed and filled when they block, dotted when they only record ground.
+    pub model_marks: &'a [crate::perception::MarkRecord],
 }
 
 impl<'a> Overlays<'a> {
@@ -87,6 +90,12 @@ impl<'a> Overlays<'a> {
     #[must_use]
     pub fn with_wheel_tracks(self, wheel_tracks: &'a [Vec<(f64, f64)>]) -> Self {
         Overlays { wheel_tracks, ..self }
+    }
+
+    /// The same overlays with the model's marks.
+    #[must_use]
+    pub fn with_model_marks(self, model_marks: &'a [crate::perception::MarkRecord]) -> Self {
+        Overlays { model_marks, ..self }
     }
 
     /// The same overlays with mapped hazards outlined on every layer.
@@ -184,6 +193,9 @@ pub fn render_image(
     let mut pending: Vec<Pending> = Vec::new();
     if let Some(sol) = overlays.sol {
         marks::zones(&mut canvas, &frame, &scale, sol, &mut pending);
+    }
+    if !overlays.model_marks.is_empty() {
+        marks::model_marks(&mut canvas, &frame, &scale, overlays.model_marks, &mut pending);
     }
     if !overlays.route.is_empty() {
         marks::route(&mut canvas, &frame, &scale, overlays.route, &mut pending);
