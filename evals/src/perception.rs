@@ -122,25 +122,68 @@ pub fn area_iou(a: &[Polygon<f64>], b: &[Polygon<f64>]) -> Option<f64> {
     let (w, h) = (xmax - xmin, ymax - ymin);
     let cell = CELL_M.max((w * h / MAX_CELLS).sqrt());
     let (nx, ny) = ((w / cell).ceil().max(1.0) as usize, (h / cell).ceil().max(1.0) as usize);
-    let (mut inter, mut union) = (0u64, 0u64);
-    for row in 0..ny {
-        let y = ymin + (row as f64 + 0.5) * cell;
-        for col in 0..nx {
-            let p = (xmin + (col as f64 + 0.5) * cell, y);
-            let (ia, ib) = (covers(a, p), covers(b, p));
-            inter += u64::from(ia && ib);
-            union += u64::from(ia || ib);
-        }
-    }
+    let grid = Raster { xmin, ymin, cell, nx, ny };
+    let (ra, rb) = (grid.cover(a), grid.cover(b));
+    let inter = ra.iter().zip(&rb).filter(|(x, y)| **x && **y).count();
+    let union = ra.iter().zip(&rb).filter(|(x, y)| **x || **y).count();
     (union > 0).then(|| inter as f64 / union as f64)
 }
+
+/// The grid areas are counted on: cell centres at `(xmin + (col + ½) cell, ymin + (row + ½)
+/// cell)`.
+struct Raster {
+    xmin: f64,
+    ymin: f64,
+    cell: f64,
+    nx: usize,
+    ny: usize,
+}
+
+impl Raster {
+    /// Which cell centres `polys` cover (inside or on an edge). Each polygon visits only the
+    /// cells of its own bounding box, so a site of thousands of small rocks costs the rocks'
+    /// area, not the site's area times the rocks.
+    fn cover(&self, polys: &[Polygon<f64>]) -> Vec<bool> {
+        let mut out = vec![false; self.nx * self.ny];
+        for poly in polys {
+            let Some((x0, y0, x1, y1)) = extent(std::iter::once(poly)) else { continue };
+            let col = |x: f64| ((x - self.xmin) / self.cell - 0.5).clamp(0.0, self.nx as f64 - 1.0);
+            let row = |y: f64| ((y - self.ymin) / self.cell - 0.5).clamp(0.0, self.ny as f64 - 1.0);
+            let (c0, c1) = (col(x0).floor() as usize, col(x1).ceil() as usize);
+            let (r0, r1) = (row(y0).floor() as usize, row(y1).ceil() as usize);
+            for r in r0..=r1 {
+                let y = self.ymin + (r as f64 + 0.5) * self.cell;
+                for c in c0..=c1 {
+                    let i = r * self.nx + c;
+                    if !out[i] {
+                        let p = (self.xmin + (c as f64 + 0.5) * self.cell, y);
+                        out[i] = segment_to_polygon(p, p, poly).distance == 0.0;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A box `(xmin, ymin, xmax, ymax)`, map metres.
+type Bounds = (f64, f64, f64, f64);
 
 /// Share of the route's length (`0..=1`) within `within_m` of a ground-truth hazard of a
 /// blocking class (`None` for a route of no length). Measured on pieces of at most 0.25 m.
 #[must_use]
 pub fn route_share_near_blocking(route: &[Pt], truth: &[Hazard], within_m: f64) -> Option<f64> {
-    let blocking: Vec<&Polygon<f64>> =
-        truth.iter().filter(|h| blocks(h.class)).flat_map(|h| h.shape.0.iter()).collect();
+    // Each blocking polygon with its bounds grown by `within_m`: most are far from a given
+    // piece of route and are passed over on their box alone.
+    let blocking: Vec<(&Polygon<f64>, Bounds)> = truth
+        .iter()
+        .filter(|h| blocks(h.class))
+        .flat_map(|h| h.shape.0.iter())
+        .filter_map(|p| {
+            extent(std::iter::once(p))
+                .map(|(a, b, c, d)| (p, (a - within_m, b - within_m, c + within_m, d + within_m)))
+        })
+        .collect();
     let (mut near, mut total) = (0.0, 0.0);
     for w in route.windows(2) {
         let (a, b) = (w[0], w[1]);
@@ -153,7 +196,14 @@ pub fn route_share_near_blocking(route: &[Pt], truth: &[Hazard], within_m: f64) 
         for k in 0..pieces {
             let t = (k as f64 + 0.5) / pieces as f64;
             let p = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            if blocking.iter().any(|poly| segment_to_polygon(p, p, poly).distance <= within_m) {
+            let near_one = blocking.iter().any(|(poly, b)| {
+                p.0 >= b.0
+                    && p.0 <= b.2
+                    && p.1 >= b.1
+                    && p.1 <= b.3
+                    && segment_to_polygon(p, p, poly).distance <= within_m
+            });
+            if near_one {
                 near += step;
             }
         }
@@ -177,6 +227,13 @@ pub struct PerceptionScores {
     pub blocking_area_iou: Option<f64>,
     /// Share of the last route's length within [`NEAR_HAZARD_M`] of true blocking hazards.
     pub route_near_hazard_share: Option<f64>,
+    /// The baseline terrain classifier over the sol's area, per class (the same for every
+    /// attempt at the sol: the yardstick the model's marks are read against).
+    #[serde(default)]
+    pub classifier_by_class: Vec<ClassScore>,
+    /// The classifier's blocking classes against the blocking truth, area IoU.
+    #[serde(default)]
+    pub classifier_blocking_area_iou: Option<f64>,
 }
 
 /// Scores `marks` (as hazards) and the last `route` against `truth`.
@@ -190,6 +247,8 @@ pub fn score_attempt(truth: &[Hazard], marks: &[Hazard], route: Option<&[Pt]>) -
         blocking_area_iou: blocking_area_iou(truth, marks),
         route_near_hazard_share: route
             .and_then(|r| route_share_near_blocking(r, truth, NEAR_HAZARD_M)),
+        classifier_by_class: Vec::new(),
+        classifier_blocking_area_iou: None,
     }
 }
 
@@ -208,11 +267,6 @@ fn boxes_meet(a: &[Polygon<f64>], b: &[Polygon<f64>]) -> bool {
         (Some(a), Some(b)) => a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3,
         _ => false,
     }
-}
-
-/// Whether point `p` is inside (or on) any of `polys`.
-fn covers(polys: &[Polygon<f64>], p: Pt) -> bool {
-    polys.iter().any(|poly| segment_to_polygon(p, p, poly).distance == 0.0)
 }
 
 /// The bounds of every finite vertex of `polys`, `None` when there is none or no area.

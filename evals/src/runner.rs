@@ -16,6 +16,7 @@ use breadcrumb_agent::session::{Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
 use breadcrumb_agent::AgentError;
 use breadcrumb_tools::api::Toolbox;
+use breadcrumb_tools::terrain::Hazard;
 use tokio::sync::Semaphore;
 
 use crate::cache::Cached;
@@ -275,6 +276,10 @@ struct SolContext {
     entry: SuiteSol,
     toolbox: Option<Arc<Toolbox>>,
     baseline: Baseline,
+    /// Ground truth perception is scored against (`None`: the sol has none).
+    truth: Option<Arc<Vec<Hazard>>>,
+    /// The baseline classifier's outlines over the sol's area.
+    classifier: Option<Arc<Vec<Hazard>>>,
 }
 
 fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
@@ -282,15 +287,30 @@ fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
         Ok(t) => {
             let toolbox = Arc::new(t.with_tile_px(tile_px));
             let baseline = Baseline::plan_with(&toolbox);
-            SolContext { entry, toolbox: Some(toolbox), baseline }
+            let truth = ground_truth(&entry, &toolbox);
+            let classifier = None;
+            SolContext { entry, toolbox: Some(toolbox), baseline, truth, classifier }
         }
         Err(e) => {
             // The attempts will fail to open it too, and say so in their records.
             tracing::warn!("sol {}: terrain does not open: {e}", entry.id());
             let baseline = Baseline::NoRoute(format!("the terrain does not open: {e}"));
-            SolContext { entry, toolbox: None, baseline }
+            SolContext { entry, toolbox: None, baseline, truth: None, classifier: None }
         }
     }
+}
+
+/// The sol's ground truth: the suite's truth file, else the bundle's own mapped hazards (when
+/// it has any). A truth file that does not load is logged and perception goes unscored.
+fn ground_truth(entry: &SuiteSol, toolbox: &Toolbox) -> Option<Arc<Vec<Hazard>>> {
+    let Some(path) = &entry.truth else {
+        let h = &toolbox.bundle().hazards;
+        return (!h.is_empty()).then(|| Arc::new(h.clone()));
+    };
+    breadcrumb_tools::terrain::hazards::load_hazards(path)
+        .inspect_err(|e| tracing::warn!("sol {}: ground truth not loaded: {e}", entry.id()))
+        .ok()
+        .map(Arc::new)
 }
 
 /// A stable 64-bit FNV-1a hash (seeds of the noisy policy).
@@ -532,8 +552,10 @@ async fn attempt(
             .map_err(|error| EvalError::Io { path: dir.clone(), error })?;
     }
     let writer = RunWriter::create(run_dir, &name).map_err(|e| EvalError::Session(e.into()))?;
+    // Each attempt gets its own toolbox over the sol's shared terrain and cost grid: the
+    // marks a model makes bind its own run only.
     let toolbox = match &ctx.toolbox {
-        Some(t) => Arc::clone(t),
+        Some(t) => Arc::new(t.fresh()),
         None => Arc::new(Toolbox::open(sol).map_err(|e| EvalError::Session(e.into()))?),
     };
     let session = Session::with_toolbox(
@@ -545,7 +567,9 @@ async fn attempt(
         writer,
     );
     let report = session.run().await?;
-    let route_cost = match (toolbox.cost_grid(), &report.waypoints) {
+    // Priced on the site's cost model without the attempt's marks, so every attempt at the
+    // sol is priced alike.
+    let route_cost = match (toolbox.site_cost_grid(), &report.waypoints) {
         (Ok(g), Some(w)) => g.path_cost(w).ok().map(|c| c.total_cost),
         _ => None,
     };
@@ -556,6 +580,8 @@ async fn attempt(
         baseline_cost: ctx.baseline.cost(),
         route_cost,
         reference: ctx.entry.reference_route.clone(),
+        truth: ctx.truth.clone(),
+        classifier: ctx.classifier.clone(),
     };
     let transcript = report.dir.join("transcript.jsonl");
     if let Some(dir) = &run.options.record {

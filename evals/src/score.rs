@@ -9,6 +9,7 @@ use breadcrumb_tools::geometry::{distance as dist, polyline_length, Pt};
 use geo::{FrechetDistance, LineString};
 use serde::{Deserialize, Serialize};
 
+use crate::perception::PerceptionScores;
 use crate::stats::{median, quartiles, wilson, Quartiles, Rate};
 use crate::suite::Expect;
 
@@ -25,6 +26,10 @@ pub struct ScoreInputs {
     pub route_cost: Option<f64>,
     /// The reference route, if there is one.
     pub reference: Option<Vec<Pt>>,
+    /// The site's ground truth for perception (`None`: not scored).
+    pub truth: Option<std::sync::Arc<Vec<breadcrumb_tools::terrain::Hazard>>>,
+    /// The baseline classifier's outlines over the sol's area, when it ran.
+    pub classifier: Option<std::sync::Arc<Vec<breadcrumb_tools::terrain::Hazard>>>,
 }
 
 /// Every score of one attempt.
@@ -75,6 +80,10 @@ pub struct AttemptScores {
     /// Drive time at the profile's speed and turn rate, seconds.
     #[serde(default)]
     pub twin_drive_s: Option<f64>,
+    /// The model's marks and the baseline classifier scored against the site's ground truth
+    /// (`None`: the sol has no ground truth, or a store older than perception).
+    #[serde(default)]
+    pub perception: Option<PerceptionScores>,
     /// Model turns.
     pub turns: u32,
     /// Tool calls.
@@ -133,6 +142,7 @@ pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores 
         twin_max_rocker_deg: twin_worst("differential"),
         twin_max_wheel_drop_m: twin_worst("wheel_drop"),
         twin_drive_s: twin.map(|v| v.summary.duration_s).filter(|d| d.is_finite()),
+        perception: perception_scores(report, inputs, route),
         turns: t.turns,
         tool_calls: t.tool_calls,
         tool_calls_by_tool: report.tool_calls_by_tool.clone(),
@@ -144,6 +154,23 @@ pub fn score_attempt(report: &RunReport, inputs: &ScoreInputs) -> AttemptScores 
         wall_s: report.elapsed_s,
         failure_reason: (!accepted).then(|| report.reason.clone()),
     }
+}
+
+/// The attempt's perception against the sol's ground truth, when it has one.
+fn perception_scores(
+    report: &RunReport,
+    inputs: &ScoreInputs,
+    route: Option<&[Pt]>,
+) -> Option<PerceptionScores> {
+    let truth = inputs.truth.as_deref()?;
+    let marks: Vec<_> =
+        report.marks.iter().enumerate().filter_map(|(i, m)| m.to_hazard(i)).collect();
+    let mut p = crate::perception::score_attempt(truth, &marks, route);
+    if let Some(c) = inputs.classifier.as_deref() {
+        p.classifier_by_class = crate::perception::score(truth, c);
+        p.classifier_blocking_area_iou = crate::perception::blocking_area_iou(truth, c);
+    }
+    Some(p)
 }
 
 /// The polyline with points added so that no two consecutive ones are more than `step` apart.
@@ -224,6 +251,72 @@ pub struct CellSummary {
     /// Quartiles of the continuous scores (summaries stored before they existed read empty).
     #[serde(default)]
     pub spreads: Spreads,
+    /// Perception over the attempts scored against ground truth (`None` when none were).
+    #[serde(default)]
+    pub perception: Option<CellPerception>,
+}
+
+/// A cell's perception: medians over its attempts with ground truth.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CellPerception {
+    /// Attempts scored.
+    pub attempts: u32,
+    /// Median marks made.
+    pub median_marks: Option<f64>,
+    /// Median area IoU of blocking marks against blocking truth.
+    pub median_mark_blocking_iou: Option<f64>,
+    /// Median share of the route within 5 m of true blocking hazards.
+    pub median_route_near_hazard_share: Option<f64>,
+    /// Per class: median area IoU of the model's marks (attempts with that class in the truth
+    /// or the marks).
+    pub mark_class_iou: BTreeMap<String, f64>,
+    /// Per class: median object recall of the model's marks.
+    pub mark_class_recall: BTreeMap<String, f64>,
+    /// Per class: median object precision of the model's marks.
+    pub mark_class_precision: BTreeMap<String, f64>,
+    /// The baseline classifier: median blocking area IoU over the cell's sols.
+    pub classifier_blocking_iou: Option<f64>,
+    /// The baseline classifier per class: median area IoU.
+    pub classifier_class_iou: BTreeMap<String, f64>,
+}
+
+/// Per class, the median of `f` over the class scores of `lists`.
+fn class_medians(
+    lists: &[&Vec<crate::perception::ClassScore>],
+    f: impl Fn(&crate::perception::ClassScore) -> Option<f64>,
+) -> BTreeMap<String, f64> {
+    let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for list in lists {
+        for c in *list {
+            if let Some(v) = f(c).filter(|v| v.is_finite()) {
+                by.entry(c.class.as_str().to_owned()).or_default().push(v);
+            }
+        }
+    }
+    by.into_iter().filter_map(|(k, v)| median(v).map(|m| (k, m))).collect()
+}
+
+/// Summarises the perception of a cell's attempts.
+#[must_use]
+pub fn summarize_perception(attempts: &[AttemptScores]) -> Option<CellPerception> {
+    let ps: Vec<&PerceptionScores> =
+        attempts.iter().filter_map(|a| a.perception.as_ref()).collect();
+    if ps.is_empty() {
+        return None;
+    }
+    let marks: Vec<&Vec<_>> = ps.iter().map(|p| &p.marks_by_class).collect();
+    let classifier: Vec<&Vec<_>> = ps.iter().map(|p| &p.classifier_by_class).collect();
+    Some(CellPerception {
+        attempts: u32::try_from(ps.len()).unwrap_or(u32::MAX),
+        median_marks: median(ps.iter().map(|p| f64::from(p.marks))),
+        median_mark_blocking_iou: median(ps.iter().filter_map(|p| p.blocking_area_iou)),
+        median_route_near_hazard_share: median(ps.iter().filter_map(|p| p.route_near_hazard_share)),
+        mark_class_iou: class_medians(&marks, |c| c.area_iou),
+        mark_class_recall: class_medians(&marks, |c| c.recall),
+        mark_class_precision: class_medians(&marks, |c| c.precision),
+        classifier_blocking_iou: median(ps.iter().filter_map(|p| p.classifier_blocking_area_iou)),
+        classifier_class_iou: class_medians(&classifier, |c| c.area_iou),
+    })
 }
 
 /// Summarises a cell's attempts.
@@ -255,6 +348,7 @@ pub fn summarize(attempts: &[AttemptScores]) -> CellSummary {
             wall_s: quartiles(attempts.iter().map(|a| a.wall_s)),
             cost_usd: quartiles(attempts.iter().map(|a| a.cost_usd)),
         },
+        perception: summarize_perception(attempts),
     }
 }
 
@@ -355,6 +449,7 @@ mod tests {
             twin_max_rocker_deg: Some(2.0),
             twin_max_wheel_drop_m: Some(0.02),
             twin_drive_s: Some(4600.0),
+            perception: None,
             turns: 3,
             tool_calls: 4,
             tool_calls_by_tool: BTreeMap::new(),

@@ -140,6 +140,8 @@ pub struct RunReport {
     pub verdict: Option<Verdict>,
     /// The digital twin's verdict on it.
     pub twin: Option<TwinVerdict>,
+    /// The hazards the model marked, in the order it marked them.
+    pub marks: Vec<breadcrumb_tools::perception::MarkRecord>,
     /// Turns, tool calls, tokens, cost, retries.
     pub totals: Totals,
     /// Tool calls by tool name.
@@ -672,6 +674,7 @@ impl Session {
             waypoints: last.as_ref().map(|l| l.points.clone()),
             verdict: last.as_ref().map(|l| l.verdict.clone()),
             twin: last.map(|l| l.twin.verdict),
+            marks: self.toolbox.mark_records(),
             totals: self.totals,
             tool_calls_by_tool: self.by_tool.clone(),
             elapsed_s: self.started.elapsed().as_secs_f64(),

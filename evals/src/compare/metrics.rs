@@ -56,11 +56,17 @@ pub enum Metric {
     WallS,
     /// Submissions after the first.
     Revisions,
+    /// Hazards the model marked.
+    MarksMade,
+    /// Area IoU of the model's blocking marks against the blocking ground truth.
+    MarkBlockingIou,
+    /// Share of the route's length within 5 m of true blocking hazards.
+    RouteNearHazardShare,
 }
 
 impl Metric {
     /// Every metric, binary ones first, in the order tables print them.
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 17] = [
         Metric::AcceptedRate,
         Metric::AcceptedFirstSubmitRate,
         Metric::ExpectationMetRate,
@@ -75,6 +81,9 @@ impl Metric {
         Metric::CostUsd,
         Metric::WallS,
         Metric::Revisions,
+        Metric::MarksMade,
+        Metric::MarkBlockingIou,
+        Metric::RouteNearHazardShare,
     ];
 
     /// The name used in tables, JSON and `--fail-on`.
@@ -95,6 +104,9 @@ impl Metric {
             Metric::CostUsd => "cost_usd",
             Metric::WallS => "wall_s",
             Metric::Revisions => "revisions",
+            Metric::MarksMade => "marks_made",
+            Metric::MarkBlockingIou => "mark_blocking_iou",
+            Metric::RouteNearHazardShare => "route_near_hazard_share",
         }
     }
 
@@ -146,6 +158,11 @@ impl Metric {
             Metric::CostUsd => Some(s.cost_usd),
             Metric::WallS => Some(s.wall_s),
             Metric::Revisions => Some(f64::from(s.revisions)),
+            Metric::MarksMade => s.perception.as_ref().map(|p| f64::from(p.marks)),
+            Metric::MarkBlockingIou => s.perception.as_ref().and_then(|p| p.blocking_area_iou),
+            Metric::RouteNearHazardShare => {
+                s.perception.as_ref().and_then(|p| p.route_near_hazard_share)
+            }
         };
         v.filter(|x| x.is_finite())
     }

@@ -40,14 +40,14 @@ use std::path::{Path, PathBuf};
 use breadcrumb_agent::transcript::{Event, Record};
 use breadcrumb_tools::checker::{Plan, Pt, Verdict};
 use breadcrumb_tools::terrain::Bundle;
-use breadcrumb_tools::tiles::{corridor_overview, render_image, Overlays};
+use breadcrumb_tools::tiles::{corridor_overview, render_image, Frame, Overlays};
 use rayon::prelude::*;
 
 use self::geometry::{len_px, panel_request, svg_points, to_px};
 use self::images::ImageBank;
 use self::page::{
-    AttemptView, Cell, CellView, Column, MarkView, Page, PanelView, RateView, RouteView, Row,
-    RunView, SolView,
+    AttemptView, Cell, CellView, Column, MarkView, Page, PanelView, PolyView, RateView, RouteView,
+    Row, RunView, SolView,
 };
 use crate::error::EvalError;
 use crate::score::{summarize, AttemptScores};
@@ -208,14 +208,29 @@ fn cell_view(model: &str, prompt: &str, scores: &[AttemptScores]) -> CellView {
             spread(s.spreads.tool_calls, 0),
             spread(s.spreads.wall_s, 1),
             format!("{:.4}", s.total_usd),
+            opt(s.perception.as_ref().and_then(|p| p.median_marks), 0),
+            opt(s.perception.as_ref().and_then(|p| p.median_mark_blocking_iou), 3),
+            opt(s.perception.as_ref().and_then(|p| p.median_route_near_hazard_share), 3),
+            opt(s.perception.as_ref().and_then(|p| p.classifier_blocking_iou), 3),
         ],
     }
 }
 
-const CELL_HEADERS: [&str; 7] =
-    ["cost ratio", "goal error m", "Fréchet m", "turns", "tool calls", "wall s", "total USD"];
+const CELL_HEADERS: [&str; 11] = [
+    "cost ratio",
+    "goal error m",
+    "Fréchet m",
+    "turns",
+    "tool calls",
+    "wall s",
+    "total USD",
+    "marks",
+    "mark IoU (blocking)",
+    "route near true hazard",
+    "classifier IoU (blocking)",
+];
 
-const COLUMNS: [(&str, bool); 26] = [
+const COLUMNS: [(&str, bool); 29] = [
     ("sol", false),
     ("model", false),
     ("prompt", false),
@@ -236,6 +251,9 @@ const COLUMNS: [(&str, bool); 26] = [
     ("twin max rocker °", true),
     ("twin max wheel drop m", true),
     ("twin drive s", true),
+    ("marks", true),
+    ("mark IoU", true),
+    ("near true hazard", true),
     ("turns", true),
     ("tool calls", true),
     ("tokens", true),
@@ -303,6 +321,9 @@ fn row(a: &AttemptFiles, anchor: &str) -> Row {
             num_cell(s.twin_max_rocker_deg, 1),
             num_cell(s.twin_max_wheel_drop_m, 3),
             num_cell(s.twin_drive_s, 0),
+            num_cell(s.perception.as_ref().map(|p| f64::from(p.marks)), 0),
+            num_cell(s.perception.as_ref().and_then(|p| p.blocking_area_iou), 3),
+            num_cell(s.perception.as_ref().and_then(|p| p.route_near_hazard_share), 3),
             num_cell(Some(f64::from(s.turns)), 0),
             num_cell(Some(f64::from(s.tool_calls)), 0),
             Cell {
@@ -367,7 +388,11 @@ fn sol_view(
             let no_route = cell.iter().filter(|a| a.route.is_none()).count();
             let mut routes = Vec::new();
             let mut violations = Vec::new();
+            let mut marks = Vec::new();
             if let Some(f) = &frame {
+                for a in &cell {
+                    marks.extend(mark_views(f, a));
+                }
                 for a in &cell {
                     let Some(route) = &a.route else { continue };
                     let (k, s) = (&a.stored.key, &a.stored.scores);
@@ -414,6 +439,7 @@ fn sol_view(
                 caption,
                 routes,
                 violations,
+                marks,
             });
         }
     }
@@ -436,7 +462,55 @@ fn sol_view(
             .map(|(f, r)| svg_points(&f, r))
             .filter(|s| !s.is_empty()),
         panels,
+        truth: frame.map(|f| truth_views(&f, entry)).unwrap_or_default(),
     }
+}
+
+/// The marks an attempt's model made (its transcript's `marks` events), as panel outlines.
+fn mark_views(frame: &Frame, a: &AttemptFiles) -> Vec<PolyView> {
+    let repeat = a.stored.key.repeat;
+    a.events
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Marks { marks, .. } => Some(marks),
+            _ => None,
+        })
+        .flatten()
+        .map(|m| {
+            let ring: Vec<Pt> = m.ring.iter().map(|p| (p[0], p[1])).collect();
+            PolyView {
+                points: svg_points(frame, &ring),
+                blocks: m.blocks,
+                title: format!(
+                    "r{repeat}: {} {} (confidence {:.2}): {}",
+                    m.id, m.marked_class, m.confidence, m.reason
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The sol's ground truth (the suite's truth file, else the bundle's mapped hazards) as panel
+/// outlines; empty when it has none or it does not load.
+fn truth_views(frame: &Frame, entry: Option<&SuiteSol>) -> Vec<PolyView> {
+    let Some(e) = entry else { return Vec::new() };
+    let path = e.truth.clone().unwrap_or_else(|| e.sol.bundle_dir.join("hazards.geojson"));
+    let Ok(hazards) = breadcrumb_tools::terrain::hazards::load_hazards(&path) else {
+        return Vec::new();
+    };
+    hazards
+        .iter()
+        .flat_map(|h| h.shape.0.iter().map(move |p| (h, p)))
+        .map(|(h, p)| {
+            let ring: Vec<Pt> = p.exterior().points().map(|q| (q.x(), q.y())).collect();
+            PolyView {
+                points: svg_points(frame, &ring),
+                blocks: breadcrumb_tools::checker::rules::hazards::blocks(h.class),
+                title: format!("truth: {} #{}", h.class.as_str(), h.index),
+            }
+        })
+        .filter(|v| !v.points.is_empty())
+        .collect()
 }
 
 /// Builds the page of run `run_id`. Returns the HTML and what it holds.

@@ -104,6 +104,17 @@ pub struct MarkView {
     pub title: String,
 }
 
+/// An outline drawn on a panel: a model's mark or a ground-truth hazard.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolyView {
+    /// SVG `points`, panel pixels.
+    pub points: String,
+    /// Whether it blocks the rover (drawn filled).
+    pub blocks: bool,
+    /// Tooltip: id, class, confidence, reason.
+    pub title: String,
+}
+
 /// One panel: one (model, prompt) cell on one sol.
 #[derive(Debug, Clone, Serialize)]
 pub struct PanelView {
@@ -117,6 +128,8 @@ pub struct PanelView {
     pub routes: Vec<RouteView>,
     /// Violations of those routes.
     pub violations: Vec<MarkView>,
+    /// The hazards the cell's models marked.
+    pub marks: Vec<PolyView>,
 }
 
 /// A sol's row of small multiples.
@@ -140,6 +153,8 @@ pub struct SolView {
     pub reference: Option<String>,
     /// One panel per (model, prompt).
     pub panels: Vec<PanelView>,
+    /// The ground truth perception is scored against, drawn in its own panel first.
+    pub truth: Vec<PolyView>,
 }
 
 /// A column of the attempts table.
@@ -286,6 +301,7 @@ mod tests {
                 start: Some((1.0, 2.0)),
                 goal: Some((3.0, 4.0, 5.0)),
                 reference: None,
+                truth: vec![],
                 panels: vec![PanelView {
                     model: "m".into(),
                     prompt: "v1".into(),
@@ -302,6 +318,7 @@ mod tests {
                         title: text.into(),
                     }],
                     violations: vec![],
+                    marks: vec![],
                 }],
             }],
             columns: vec![],

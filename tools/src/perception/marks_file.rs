@@ -58,6 +58,28 @@ impl MarkRecord {
     }
 }
 
+impl MarkRecord {
+    /// The recorded mark as a mapped hazard (feature `index`), for scoring and drawing; `None`
+    /// when its class is not one this version knows or its ring is not a polygon.
+    #[must_use]
+    pub fn to_hazard(&self, index: usize) -> Option<Hazard> {
+        let class = crate::terrain::HazardClass::parse(&self.class)?;
+        if self.ring.len() < 4 {
+            return None;
+        }
+        let line: LineString<f64> = self.ring.iter().map(|p| (p[0], p[1])).collect();
+        let mut properties = serde_json::Map::new();
+        properties.insert("class".into(), self.class.clone().into());
+        properties.insert("id".into(), self.id.clone().into());
+        Some(Hazard {
+            index,
+            class,
+            shape: geo::MultiPolygon::new(vec![Polygon::new(line, vec![])]),
+            properties,
+        })
+    }
+}
+
 /// The checker's zones of the blocking marks among `marks` (mark `i` is `m{i+1}`), labelled
 /// `"<class> mark m<k>"` so a violation names the mark.
 #[must_use]

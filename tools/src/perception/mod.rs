@@ -5,9 +5,12 @@
 
 //! - [`marks_file`]: a run's marks as `hazards.model.geojson`, read back exactly for
 //!   re-checks, and the checker zones they add.
+//! - [`outline`]: a mapped outline reduced to one a mark may have (the reference policy marks
+//!   what the classifier finds).
 
 pub mod mark;
 pub mod marks_file;
+pub mod outline;
 
 pub use mark::{validate, Mark, MarkClass, MarkError, MarkInput, MarkShape};
 pub use marks_file::MarkRecord;
