@@ -6,6 +6,7 @@ mod bundle;
 mod checker;
 mod fixtures;
 mod planner;
+mod pointing;
 pub mod support;
 mod tiles;
 mod twin;

@@ -68,6 +68,8 @@ pub struct Overlays<'a> {
     /// The digital twin's predicted wheel tracks (map metres), drawn as thin cyan lines over
     /// the route, as JPL's own map of the AI drive showed them.
     pub wheel_tracks: &'a [Vec<(f64, f64)>],
+    /// Set-of-Mark candidates: numbered points where the rover can stand (number, map metres).
+    pub candidates: &'a [(u32, (f64, f64))],
 }
 
 impl<'a> Overlays<'a> {
@@ -87,6 +89,12 @@ impl<'a> Overlays<'a> {
     #[must_use]
     pub fn with_wheel_tracks(self, wheel_tracks: &'a [Vec<(f64, f64)>]) -> Self {
         Overlays { wheel_tracks, ..self }
+    }
+
+    /// The same overlays with numbered candidate points.
+    #[must_use]
+    pub fn with_candidates(self, candidates: &'a [(u32, (f64, f64))]) -> Self {
+        Overlays { candidates, ..self }
     }
 
     /// The same overlays with mapped hazards outlined on every layer.
@@ -190,6 +198,9 @@ pub fn render_image(
     }
     if !overlays.wheel_tracks.is_empty() {
         marks::wheel_tracks(&mut canvas, &frame, &scale, overlays.wheel_tracks);
+    }
+    if !overlays.candidates.is_empty() {
+        marks::candidates(&mut canvas, &frame, &scale, overlays.candidates, &mut pending);
     }
     if let Some(sol) = overlays.sol {
         marks::start_goal(&mut canvas, &frame, &scale, sol, &mut pending);
