@@ -139,6 +139,9 @@ pub struct OverviewView {
     pub size_m: f64,
     /// Metres per pixel.
     pub m_per_px: f64,
+    /// The overview's `tile_id`: points may be given as pixels of it (`{"tile": id, "u": ..,
+    /// "v": ..}`); `None` when the tile could not be drawn.
+    pub tile_id: Option<String>,
 }
 
 fn round1(v: f64) -> f64 {
@@ -254,7 +257,13 @@ mod tests {
     }
 
     fn overview() -> OverviewView {
-        OverviewView { centre_x_m: 1.0, centre_y_m: 2.0, size_m: 300.0, m_per_px: 0.29 }
+        OverviewView {
+            centre_x_m: 1.0,
+            centre_y_m: 2.0,
+            size_m: 300.0,
+            m_per_px: 0.29,
+            tile_id: Some("t0123abcd".into()),
+        }
     }
 
     #[test]

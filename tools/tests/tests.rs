@@ -7,6 +7,7 @@ mod checker;
 mod fixtures;
 mod marks;
 mod planner;
+mod pointing;
 pub mod support;
 mod tiles;
 mod twin;

@@ -279,13 +279,21 @@ impl Session {
         let (cx, cy, size) = (view.centre_x, view.centre_y, view.size_m);
         let args = json!({"centre_x_m": cx, "centre_y_m": cy, "size_m": size, "layer": "ortho"});
         let mut content = Vec::new();
-        let mut overview =
-            OverviewView { centre_x_m: cx, centre_y_m: cy, size_m: size, m_per_px: f64::NAN };
+        let mut overview = OverviewView {
+            centre_x_m: cx,
+            centre_y_m: cy,
+            size_m: size,
+            m_per_px: f64::NAN,
+            tile_id: None,
+        };
         let tile = self.toolbox.call("view_tile", &args);
         match &tile {
             Ok(out) => {
                 overview.m_per_px = out.result["m_per_px"].as_f64().unwrap_or(f64::NAN);
                 overview.size_m = out.result["size_m"].as_f64().unwrap_or(size);
+                // `view_tile` registered the overview with the toolbox: the model may point
+                // at its pixels by this id.
+                overview.tile_id = out.result["tile_id"].as_str().map(str::to_owned);
             }
             Err(e) => tracing::warn!("overview tile unavailable: {e}"),
         }

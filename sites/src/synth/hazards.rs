@@ -2,20 +2,39 @@
 //!
 //! Why: the bundle's `hazards.geojson` is what a mapped-hazard layer would be on Mars (the
 //! JPL demo's model marked bedrock, outcrops, boulder fields and sand ripples, ROVER.md 5 \[A1\]);
-//! for a synthetic site it is exact, so evals can score what a planner noticed. Classes follow
-//! ARCHITECTURE.md: rock, boulder_field, sand_ripple, outcrop, scarp, crater.
+//! for a synthetic site it is exact, so evals can score what a planner (or a model's marks, or
+//! a terrain classifier) noticed, class by class. Classes follow ARCHITECTURE.md: rock,
+//! boulder_field, sand_ripple, outcrop, scarp, crater. Every feature the generator paints that
+//! belongs to one of them is listed, and whether it blocks the rover follows from its class
+//! (the checker's `hazards` rule), so a class is only given where the physics is that class's:
+//! - **scarp**: each scarp's steep face, along the foot line and on over the end tapers as far
+//!   as the step is still `hazards.rock_min_height_m` high (the step limit, ROVER.md 2).
+//! - **outcrop**: the bedrock band on the upper side, over the same length.
+//! - **crater**: craters fresh and wide enough to have steep walls, as their rim-crest circle
+//!   (the inner wall and the rim crest are inside it; the outer flank is gentle and the DEM
+//!   shows it).
+//! - **sand_ripple**: ripple fields (their outline); and the sand fill of degraded craters
+//!   (`origin = "crater_fill"`), the disc where the fill `craters::paint_fill` paints (dark
+//!   sand, damped roughness, no rocks) has at least half its full weight, for craters at least
+//!   `hazards.crater_min_diameter_m` wide degraded enough to be at least half filled.
+//!   Sand is sand: it sinks wheels whether or not it is rippled (ROVER.md 3c).
+//! - **boulder_field**: placed boulder fields (`origin = "placed"`); blocky ejecta blankets of
+//!   fresh craters (`origin = "crater_ejecta"`); talus aprons below scarps (`origin =
+//!   "scarp_talus"`). A blanket or apron is a field only where it holds at least
+//!   [`FIELD_MIN_ROCKS`] rocks at least `hazards.rock_min_height_m` tall (over the step limit);
+//!   otherwise its tall rocks are listed one by one.
+//! - **rock**: every other rock at least `hazards.rock_min_height_m` tall (background, ejecta
+//!   beyond a blanket, talus outside a listed apron); shorter rocks are not hazards.
 //!
-//! Only what matters is listed, to keep the file small: rocks at least
-//! `hazards.rock_min_height_m` tall outside boulder fields (ROVER.md 2: max step 0.35 m), craters
-//! fresh and wide enough to have steep walls. Blocky ejecta blankets of fresh craters are listed
-//! as boulder fields (`origin = "crater_ejecta"`), their blocks not one by one. Coordinates are
-//! rounded to 0.01 m, rings closed and counter-clockwise (RFC 7946), features in a fixed order:
-//! scarps, outcrops, craters, ripple fields, boulder fields, rocks, each in generation order.
+//! Coordinates are rounded to 0.01 m, rings closed and counter-clockwise (RFC 7946), features
+//! in a fixed order: scarps, outcrops, craters, ripple fields, crater fills, placed boulder
+//! fields, ejecta blankets, talus aprons, rocks, each in generation order.
 
 use geojson::{feature::Id, Feature, FeatureCollection, Geometry, JsonObject, Value};
 use serde_json::json;
 
-use super::craters::Crater;
+use super::canvas::smoothstep;
+use super::craters::{self, Crater};
 use super::geometry::{circle_polygon, Point};
 use super::params::SynthParams;
 use super::ripples::bedform;
@@ -39,8 +58,12 @@ pub struct HazardInputs<'a> {
 /// cover of 0.4 is still a "rock field" k of 0.1 here).
 const EJECTA_BLANKET_RHO: f64 = 1.6;
 
-/// Tall ejecta blocks a crater needs before its blanket is listed as a boulder field.
-const EJECTA_BLANKET_MIN_ROCKS: usize = 6;
+/// Rocks over the step limit an ejecta blanket or a talus apron needs before it is listed as a
+/// boulder field.
+pub const FIELD_MIN_ROCKS: usize = 6;
+
+/// Fill weight (0..1, as `craters::paint_fill` paints it) at the edge of a listed crater fill.
+const FILL_MIN_COVER: f64 = 0.5;
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
@@ -104,6 +127,28 @@ fn wall_slope_deg(c: &Crater) -> f64 {
     best.atan().to_degrees()
 }
 
+/// The radius, in rim radii, out to which a crater of freshness `freshness` has a fill weight
+/// of at least [`FILL_MIN_COVER`] as `craters::paint_fill` paints it (weight
+/// `strength * (1 - smoothstep(0.45, 0.85, rho))`); `None` when nowhere.
+fn fill_rho(freshness: f64) -> Option<f64> {
+    let strength = craters::fill_strength(freshness);
+    if strength < FILL_MIN_COVER {
+        return None;
+    }
+    // Cover falls monotonically from `strength` at rho 0.45 to 0 at 0.85: bisect.
+    let cover = |rho: f64| strength * (1.0 - smoothstep(0.45, 0.85, rho));
+    let (mut lo, mut hi) = (0.45, 0.85);
+    for _ in 0..50 {
+        let mid = f64::midpoint(lo, hi);
+        if cover(mid) >= FILL_MIN_COVER {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
 /// Builds the hazard collection.
 #[must_use]
 pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
@@ -117,7 +162,7 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
         let slope = (s.height_m / s.face_width_m).atan().to_degrees();
         out.push(feature(
             format!("scarp-{i}"),
-            &scarps::face_polygon(s),
+            &scarps::listed_face_polygon(s, h.rock_min_height_m),
             o,
             json!({
                 "class": "scarp",
@@ -127,7 +172,7 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
         ));
     }
     for (i, s) in p.scarps.iter().enumerate() {
-        let poly = scarps::outcrop_polygon(s);
+        let poly = scarps::listed_outcrop_polygon(s, h.rock_min_height_m);
         if poly.len() >= 3 {
             out.push(feature(
                 format!("outcrop-{i}"),
@@ -175,6 +220,28 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
             }),
         ));
     }
+    for (i, c) in inp.craters.iter().enumerate() {
+        let Some(rho) = fill_rho(c.freshness) else {
+            continue;
+        };
+        let r = rho * c.radius();
+        if c.diameter < h.crater_min_diameter_m || !circle_meets_site(c.x, c.y, r, extent) {
+            continue;
+        }
+        out.push(feature(
+            format!("crater_fill-{i}"),
+            &circle_polygon(c.x, c.y, r, h.circle_vertices.max(16)),
+            o,
+            json!({
+                "class": "sand_ripple",
+                "origin": "crater_fill",
+                "bedform": "sand_sheet",
+                "crater_diameter_m": round2(c.diameter),
+                "freshness": round2(c.freshness),
+                "fill_diameter_m": round2(2.0 * r),
+            }),
+        ));
+    }
     for (i, b) in p.boulder_fields.iter().enumerate() {
         let inside: Vec<&Rock> =
             inp.rocks.iter().filter(|r| r.source == RockSource::BoulderField(i)).collect();
@@ -208,7 +275,7 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
                     && (r.x - c.x).hypot(r.y - c.y) <= reach
             })
             .collect();
-        if tall.len() < EJECTA_BLANKET_MIN_ROCKS {
+        if tall.len() < FIELD_MIN_ROCKS {
             continue;
         }
         blanket[ci] = true;
@@ -226,8 +293,40 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
             }),
         ));
     }
+    // Talus aprons: the band below a scarp's face where its shed blocks lie, one boulder field
+    // when enough of them are over the step limit (its rocks are then not listed one by one).
+    let mut apron = vec![false; p.scarps.len()];
+    for (si, s) in p.scarps.iter().enumerate() {
+        let tall: Vec<&Rock> = inp
+            .rocks
+            .iter()
+            .filter(|r| r.source == RockSource::Talus(si) && r.height >= h.rock_min_height_m)
+            .collect();
+        if tall.len() < FIELD_MIN_ROCKS {
+            continue;
+        }
+        apron[si] = true;
+        let all = inp.rocks.iter().filter(|r| r.source == RockSource::Talus(si)).count();
+        let max_h = tall.iter().map(|r| r.height).fold(0.0, f64::max);
+        out.push(feature(
+            format!("talus-{si}"),
+            &scarps::talus_polygon(s),
+            o,
+            json!({
+                "class": "boulder_field",
+                "origin": "scarp_talus",
+                "rock_cover_k": round3(s.talus_k),
+                "rocks": all,
+                "rocks_over_threshold": tall.len(),
+                "max_height_m": round2(max_h),
+            }),
+        ));
+    }
     for (i, r) in inp.rocks.iter().enumerate() {
         if matches!(r.source, RockSource::BoulderField(_)) || r.height < h.rock_min_height_m {
+            continue;
+        }
+        if matches!(r.source, RockSource::Talus(si) if apron[si]) {
             continue;
         }
         if let RockSource::Ejecta(ci) = r.source {

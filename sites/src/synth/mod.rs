@@ -60,7 +60,9 @@ use rocks::{Rock, RockLaw, RockSource};
 /// Name of the generator, written into `bundle.toml`.
 pub const GENERATOR: &str = "breadcrumb-synth";
 /// Version of the generator: the same parameters give byte-identical files within a version.
-pub const GENERATOR_VERSION: &str = "synth-1";
+/// `synth-2`: `hazards.geojson` lists every hazard class painted (crater sand fills, talus
+/// aprons, scarp faces and outcrops over their end tapers); the rasters are as in `synth-1`.
+pub const GENERATOR_VERSION: &str = "synth-2";
 /// No-data value of the DEM GeoTIFF.
 pub const DEM_NODATA: f32 = -32767.0;
 /// Mars 2000 sphere radius, m (IAU 2000).

@@ -148,22 +148,68 @@ fn scarp_at(
     (dz, Some((bedrock, rock)))
 }
 
-/// The steep face as a polygon: the foot line buffered by 1.5 half-widths plus 0.5 m each side.
+/// How far beyond each end of the foot line the step is still at least `min_step_m` high, m
+/// (0 if the scarp is lower than that): the step is `H (1 - smoothstep(0, taper, e))` at `e`
+/// metres beyond an end, solved here by bisection.
 #[must_use]
-pub fn face_polygon(spec: &ScarpSpec) -> Vec<Point> {
-    let b = 0.75 * spec.face_width_m + 0.5;
-    buffer_polyline(&foot_line(spec), b, b)
+pub fn step_reach(spec: &ScarpSpec, min_step_m: f64) -> f64 {
+    if spec.height_m <= min_step_m || spec.taper_m <= 0.0 {
+        return 0.0;
+    }
+    let step = |e: f64| spec.height_m * (1.0 - smoothstep(0.0, spec.taper_m, e));
+    let (mut lo, mut hi) = (0.0, spec.taper_m);
+    for _ in 0..50 {
+        let mid = f64::midpoint(lo, hi);
+        if step(mid) >= min_step_m {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
-/// The outcrop band on the upper side (empty if `outcrop_width_m` is 0).
+/// The foot line extended straight beyond both ends (along the end segments' directions, as
+/// the taper is measured) by `reach` metres.
 #[must_use]
-pub fn outcrop_polygon(spec: &ScarpSpec) -> Vec<Point> {
+pub fn extended_foot_line(spec: &ScarpSpec, reach: f64) -> Vec<Point> {
+    let mut line = foot_line(spec);
+    let n = line.len();
+    if reach <= 0.0 || n < 2 {
+        return line;
+    }
+    let push = |from: Point, toward: Point| -> Point {
+        let (dx, dy) = (from[0] - toward[0], from[1] - toward[1]);
+        let len = dx.hypot(dy).max(1e-12);
+        [from[0] + dx / len * reach, from[1] + dy / len * reach]
+    };
+    let head = push(line[0], line[1]);
+    let tail = push(line[n - 1], line[n - 2]);
+    line.insert(0, head);
+    line.push(tail);
+    line
+}
+
+/// The steep face as listed in the hazards: the foot line, extended over the end tapers as far
+/// as the step is at least `min_step_m` high, buffered by 1.5 half-widths plus 0.5 m each side.
+#[must_use]
+pub fn listed_face_polygon(spec: &ScarpSpec, min_step_m: f64) -> Vec<Point> {
+    let b = 0.75 * spec.face_width_m + 0.5;
+    buffer_polyline(&extended_foot_line(spec, step_reach(spec, min_step_m)), b, b)
+}
+
+/// The outcrop band on the upper side, `outcrop_width_m` wide, along the same extended foot
+/// line as [`listed_face_polygon`] (the bedrock fades with the step over the tapers); empty if
+/// `outcrop_width_m` is 0.
+#[must_use]
+pub fn listed_outcrop_polygon(spec: &ScarpSpec, min_step_m: f64) -> Vec<Point> {
     if spec.outcrop_width_m <= 0.0 {
         return Vec::new();
     }
+    let line = extended_foot_line(spec, step_reach(spec, min_step_m));
     match spec.upper_side {
-        Side::Left => buffer_polyline(&foot_line(spec), spec.outcrop_width_m, 0.0),
-        Side::Right => buffer_polyline(&foot_line(spec), 0.0, spec.outcrop_width_m),
+        Side::Left => buffer_polyline(&line, spec.outcrop_width_m, 0.0),
+        Side::Right => buffer_polyline(&line, 0.0, spec.outcrop_width_m),
     }
 }
 
@@ -215,8 +261,37 @@ mod tests {
             .map(|row| f64::from(c.z[c.idx(30, row)] - c.z[c.idx(30, row + 1)]).abs() / 0.5)
             .fold(0.0, f64::max);
         assert!(max.atan().to_degrees() > 30.0, "{max}");
-        assert!(contains(&outcrop_polygon(&s), [25.0, 28.0]));
+        // Listed with no reach beyond the ends (no step counts as high).
+        assert!(contains(&listed_outcrop_polygon(&s, f64::INFINITY), [25.0, 28.0]));
         assert!(contains(&talus_polygon(&s), [25.0, 22.0]));
-        assert!(contains(&face_polygon(&s), [25.0, 25.5]));
+        assert!(contains(&listed_face_polygon(&s, f64::INFINITY), [25.0, 25.5]));
+    }
+
+    #[test]
+    fn listed_face_reaches_over_the_taper_while_the_step_is_high() {
+        let s = spec();
+        let reach = step_reach(&s, 0.35);
+        // 3 m dying out over 10 m: still 0.35 m high most of the way.
+        assert!((6.0..10.0).contains(&reach), "{reach}");
+        let h = s.height_m * (1.0 - smoothstep(0.0, s.taper_m, reach));
+        assert!((h - 0.35).abs() < 1e-6, "{h}");
+        // The painted step 1 m before the reach is steeper than 0.35 m and inside the listing.
+        let mut c = Canvas::new(160, 0.5, 0.5);
+        let mut far = s.clone();
+        far.points = vec![[10.0, 40.0], [50.0, 40.0]];
+        paint(&mut c, &far, 1);
+        let x = 50.0 + reach - 1.0;
+        let col = (x / 0.5) as usize;
+        let up = c.z[c.idx(col, 2 * (80 - 44))];
+        let down = c.z[c.idx(col, 2 * (80 - 36))];
+        assert!(f64::from(up - down) > 0.35, "{up} {down}");
+        assert!(contains(&listed_face_polygon(&far, 0.35), [x, 40.0]));
+        assert!(!contains(&listed_face_polygon(&far, f64::INFINITY), [x, 40.0]));
+        assert!(!contains(&listed_face_polygon(&far, 0.35), [50.0 + reach + 1.0, 40.0]));
+        assert!(contains(&listed_outcrop_polygon(&far, 0.35), [x, 43.0]));
+        // A scarp lower than the step limit reaches no further than its foot line.
+        let mut low = s;
+        low.height_m = 0.3;
+        assert_eq!(step_reach(&low, 0.35), 0.0);
     }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{finite_waypoints, PointM};
+use super::args::{echo_into, finite_waypoints, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::checker::{Verdict, Violation};
 use crate::twin::TwinVerdict;
@@ -18,7 +18,8 @@ use crate::twin::TwinVerdict;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRouteArgs {
-    /// The route's waypoints in driving order, map metres, starting at the rover's position.
+    /// The route's waypoints in driving order, starting at the rover's position: map metres,
+    /// or pixels or candidates of tiles you were shown (echoed back in metres as `resolved`).
     pub waypoints: Vec<PointM>,
 }
 
@@ -179,9 +180,12 @@ impl Tool for CheckRoute {
     type Args = CheckRouteArgs;
 
     fn run(toolbox: &Toolbox, a: CheckRouteArgs) -> Result<ToolOutput, ToolCallError> {
-        let pts = finite_waypoints(&a.waypoints)?;
+        let pts = finite_waypoints(toolbox, &a.waypoints)?;
         let verdict = toolbox.checker().check(toolbox.mission(), &pts)?;
         let twin = toolbox.twin(&pts);
-        ToolOutput::json(&CheckRouteResult::from_verdict(&verdict).with_twin(&twin.verdict))
+        let mut out =
+            ToolOutput::json(&CheckRouteResult::from_verdict(&verdict).with_twin(&twin.verdict))?;
+        echo_into(&mut out, &a.waypoints.iter().collect::<Vec<_>>(), &pts);
+        Ok(out)
     }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{bounded, r2, waypoints_on_map, PointM};
+use super::args::{bounded, echo_into, r2, waypoints_on_map, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::geometry::polyline_length;
 
@@ -109,7 +109,7 @@ impl Tool for ElevationProfile {
                 descent -= d;
             }
         }
-        ToolOutput::json(&ElevationProfileResult {
+        let mut out = ToolOutput::json(&ElevationProfileResult {
             length_m: r2(length),
             step_m: r2(step),
             min_elevation_m: heights.iter().copied().reduce(f64::min),
@@ -118,6 +118,8 @@ impl Tool for ElevationProfile {
             total_descent_m: r2(descent),
             no_data_samples: samples.len() - heights.len(),
             samples,
-        })
+        })?;
+        echo_into(&mut out, &a.waypoints.iter().collect::<Vec<_>>(), &pts);
+        Ok(out)
     }
 }

@@ -43,6 +43,44 @@ pub enum ToolCallError {
         /// Map y, metres.
         y_m: f64,
     },
+    /// A point names a tile id no `view_tile` call of this run has returned.
+    #[error("`{field}`: no tile `{tile}` has been shown; use the tile_id of a tile view_tile returned{}", if recent.is_empty() { String::new() } else { format!(" (latest: {})", recent.join(", ")) })]
+    UnknownTile {
+        /// Which argument.
+        field: String,
+        /// The id given (truncated).
+        tile: String,
+        /// The ids of the latest tiles shown, newest first (at most 8).
+        recent: Vec<String>,
+    },
+    /// A pixel lies outside the tile it names.
+    #[error("`{field}`: pixel (u {u}, v {v}) is off tile {tile}, whose pixels run u 0 to {width_px} (rightwards from the left edge) and v 0 to {height_px} (downwards from the top edge)")]
+    OffTile {
+        /// Which argument.
+        field: String,
+        /// The tile.
+        tile: String,
+        /// The u given.
+        u: f64,
+        /// The v given.
+        v: f64,
+        /// The tile's width, pixels.
+        width_px: u32,
+        /// The tile's height, pixels.
+        height_px: u32,
+    },
+    /// A candidate number that the tile does not show.
+    #[error("`{field}`: tile {tile} has no candidate {candidate}; {}", if numbers.is_empty() { "it has no safe candidates (view it with candidates: true to see them)".to_owned() } else { format!("its candidates are numbered {} to {}", numbers[0], numbers[numbers.len() - 1]) })]
+    UnknownCandidate {
+        /// Which argument.
+        field: String,
+        /// The tile.
+        tile: String,
+        /// The number given.
+        candidate: u32,
+        /// The candidates' numbers on that tile.
+        numbers: Vec<u32>,
+    },
     /// The tool ran but could not answer (a failing read, say).
     #[error("tool failed: {message}")]
     Failed {

@@ -5,7 +5,7 @@ use geo::{Area, Centroid};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{bounded, on_map, r2, segment_end};
+use super::args::{bounded, echo_into, query_points, r2, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::analysis::slope_grid;
 use crate::checker::rules::hazards::blocks;
@@ -23,16 +23,27 @@ use rstar::primitives::GeomWithData;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HazardLookupArgs {
-    /// Map x (east) of the point, or of the segment's start, metres.
-    pub x_m: f64,
-    /// Map y (north) of the point, or of the segment's start, metres.
-    pub y_m: f64,
+    /// Map x (east) of the point, or of the segment's start, metres (or give `at` instead).
+    #[serde(default)]
+    pub x_m: Option<f64>,
+    /// Map y (north) of the point, or of the segment's start, metres (or give `at` instead).
+    #[serde(default)]
+    pub y_m: Option<f64>,
+    /// The point, or the segment's start, as a pixel of a tile you were shown or a candidate
+    /// ({"tile": .., "u": .., "v": ..} or {"tile": .., "candidate": n}), instead of x_m/y_m.
+    #[serde(default)]
+    #[schemars(with = "PointM")]
+    pub at: Option<PointM>,
     /// Map x of the segment's end, metres (omit for a point).
     #[serde(default)]
     pub to_x_m: Option<f64>,
     /// Map y of the segment's end, metres (omit for a point).
     #[serde(default)]
     pub to_y_m: Option<f64>,
+    /// The segment's end as a pixel of a tile or a candidate, instead of to_x_m/to_y_m.
+    #[serde(default)]
+    #[schemars(with = "PointM")]
+    pub to: Option<PointM>,
     /// Search radius around the point or segment, metres (default 25, at most 100).
     #[serde(default)]
     pub radius_m: Option<f64>,
@@ -124,8 +135,9 @@ impl Tool for HazardLookup {
     type Args = HazardLookupArgs;
 
     fn run(toolbox: &Toolbox, a: HazardLookupArgs) -> Result<ToolOutput, ToolCallError> {
-        let start = on_map(toolbox, "x_m/y_m", a.x_m, a.y_m)?;
-        let end = segment_end(toolbox, a.to_x_m, a.to_y_m)?.unwrap_or(start);
+        let (start, to) =
+            query_points(toolbox, a.x_m, a.y_m, a.at.as_ref(), a.to_x_m, a.to_y_m, a.to.as_ref())?;
+        let end = to.unwrap_or(start);
         if (end.0 - start.0).hypot(end.1 - start.1) > 500.0 {
             return Err(ToolCallError::InvalidArguments {
                 field: Some("to_x_m/to_y_m".into()),
@@ -171,7 +183,7 @@ impl Tool for HazardLookup {
             .collect();
         keep_out.sort_by(|x, y| x.distance_m.total_cmp(&y.distance_m));
         let (terrain, terrain_total) = terrain_hazards(toolbox, start, end, radius)?;
-        ToolOutput::json(&HazardLookupResult {
+        let mut out = ToolOutput::json(&HazardLookupResult {
             radius_m: radius,
             buffer_m: r2(toolbox.profile().hazard_buffer_m()),
             mapped,
@@ -179,7 +191,11 @@ impl Tool for HazardLookup {
             keep_out,
             terrain,
             terrain_total,
-        })
+        })?;
+        let given: Vec<&PointM> = [a.at.as_ref(), a.to.as_ref()].into_iter().flatten().collect();
+        let resolved: Vec<_> = std::iter::once(start).chain(to).collect();
+        echo_into(&mut out, &given, &resolved);
+        Ok(out)
     }
 }
 

@@ -11,7 +11,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{r2, PointM};
+use super::args::{echo_into, r2, resolve_point, PointM};
 use super::{Effect, Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::perception::{validate, MarkInput, MarkRecord, MarkShape};
 
@@ -42,8 +42,8 @@ pub struct MarkArg {
     /// What it is: rock, boulder_field, sand_ripple, outcrop, scarp, crater, bedrock or
     /// unknown (something hazardous you cannot classify; it blocks).
     pub class: String,
-    /// Its outline, 3 to 64 vertices in order around it (not crossing itself). Give this or
-    /// `circle`.
+    /// Its outline, 3 to 64 vertices in order around it (not crossing itself), in map metres
+    /// or as pixels of a tile you were shown. Give this or `circle`.
     #[serde(default)]
     pub polygon: Option<Vec<PointM>>,
     /// A circle around it (a rock, a small crater). Give this or `polygon`.
@@ -107,13 +107,25 @@ impl Tool for MarkHazards {
         }
         let extent = toolbox.extent();
         let mut made = Vec::with_capacity(a.marks.len());
+        let (mut given, mut resolved): (Vec<&PointM>, Vec<crate::geometry::Pt>) = (vec![], vec![]);
         for (i, m) in a.marks.iter().enumerate() {
             let (shape, field) = match (&m.polygon, &m.circle) {
                 (Some(p), None) => {
-                    (MarkShape::Polygon(p.iter().map(|v| v.pt()).collect()), "polygon")
+                    let mut ring = Vec::with_capacity(p.len());
+                    for (k, v) in p.iter().enumerate() {
+                        let at = resolve_point(toolbox, &format!("marks[{i}].polygon[{k}]"), v)?;
+                        given.push(v);
+                        resolved.push(at);
+                        ring.push(at);
+                    }
+                    (MarkShape::Polygon(ring), "polygon")
                 }
                 (None, Some(c)) => {
-                    (MarkShape::Circle { centre: c.centre.pt(), radius_m: c.radius_m }, "circle")
+                    let at =
+                        resolve_point(toolbox, &format!("marks[{i}].circle.centre"), &c.centre)?;
+                    given.push(&c.centre);
+                    resolved.push(at);
+                    (MarkShape::Circle { centre: at, radius_m: c.radius_m }, "circle")
                 }
                 _ => {
                     return Err(ToolCallError::InvalidArguments {
@@ -160,6 +172,7 @@ impl Tool for MarkHazards {
             buffer_m: r2(toolbox.profile().hazard_buffer_m()),
         };
         let mut out = ToolOutput::json(&result)?;
+        echo_into(&mut out, &given, &resolved);
         out.effect = Some(Effect::Marked { marks: records });
         Ok(out)
     }

@@ -11,6 +11,7 @@
 //! Units are in field names (`x_m`, `max_tilt_deg`) so a model never has to guess them.
 
 mod args;
+pub mod candidates;
 pub mod check_route;
 pub mod elevation_profile;
 mod error;
@@ -21,13 +22,15 @@ pub mod slope_query;
 pub mod submit_route;
 pub mod view_tile;
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use self::args::PointM;
+pub use self::args::{finite_waypoints, resolve_point, waypoints_on_map, PointM, ResolvedPoint};
+pub use self::candidates::Candidate;
 pub use self::error::ToolCallError;
 use crate::checker::{Checker, Mission, Pt};
 use crate::cost::{build_cost_grid, CostGrid};
@@ -35,6 +38,20 @@ use crate::error::Result;
 use crate::geometry::{Zone, ZoneIndex};
 use crate::perception::Mark;
 use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile};
+use crate::tiles::Frame;
+
+/// Most tiles a toolbox remembers for pointing (the oldest is forgotten first). A run shows
+/// tens; evals share a toolbox between attempts, so this is generous, and a frame is small.
+pub const MAX_SHOWN_TILES: usize = 4096;
+
+/// The tiles shown, by id: their exact footprints, and their candidates once computed.
+#[derive(Debug, Default)]
+struct ShownTiles {
+    /// Ids in the order first shown.
+    order: VecDeque<String>,
+    /// Footprint and candidates by id.
+    tiles: HashMap<String, (Frame, Option<Vec<Candidate>>)>,
+}
 
 /// A tool's name, description and argument schema, as every provider wants them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -213,6 +230,9 @@ pub struct Toolbox {
     /// `check_route` and then submits the very same one, which need not be driven twice (the
     /// twin is deterministic, so the cached run is the run).
     last_twin: Mutex<Option<(Vec<Pt>, crate::twin::TwinRun)>>,
+    /// Every tile shown (by `view_tile` or [`Toolbox::register_tile`]), so a point can be given
+    /// as a pixel of one of them; bounded by [`MAX_SHOWN_TILES`].
+    shown: Mutex<ShownTiles>,
 }
 
 /// A run's marks, and the indexes they make: the site's blocking hazards plus the blocking
@@ -250,6 +270,7 @@ impl Toolbox {
             blocking_hazards,
             terrain_hazards: Arc::new(OnceLock::new()),
             last_twin: Mutex::new(None),
+            shown: Mutex::new(ShownTiles::default()),
             bundle: Arc::new(bundle),
         })
     }
@@ -274,6 +295,7 @@ impl Toolbox {
                 grid: None,
             }),
             last_twin: Mutex::new(None),
+            shown: Mutex::new(ShownTiles::default()),
         }
     }
 
@@ -514,6 +536,59 @@ impl Toolbox {
     #[must_use]
     pub fn hazard_parts(&self) -> (&ZoneIndex, &[usize]) {
         (&self.hazard_parts.0, &self.hazard_parts.1)
+    }
+
+    /// Remembers a tile shown to the model (its exact footprint) and returns its id
+    /// ([`Frame::tile_id`]), so that later calls may give points as pixels of it. `view_tile`
+    /// registers every tile it draws; call this for any other image of the map a model is
+    /// shown. Registering the same footprint again returns the same id.
+    pub fn register_tile(&self, frame: Frame) -> String {
+        let id = frame.tile_id();
+        // A poisoned lock only means another call panicked while registering: carry on.
+        let mut shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !shown.tiles.contains_key(&id) {
+            if shown.order.len() >= MAX_SHOWN_TILES {
+                if let Some(old) = shown.order.pop_front() {
+                    shown.tiles.remove(&old);
+                }
+            }
+            shown.order.push_back(id.clone());
+            shown.tiles.insert(id.clone(), (frame, None));
+        }
+        id
+    }
+
+    /// The footprint of shown tile `id`; an unknown id is an error naming `field` and the
+    /// latest tiles shown.
+    pub fn shown_tile(&self, field: &str, id: &str) -> std::result::Result<Frame, ToolCallError> {
+        let shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        shown.tiles.get(id).map(|t| t.0).ok_or_else(|| ToolCallError::UnknownTile {
+            field: field.to_owned(),
+            tile: id.chars().take(40).collect(),
+            recent: shown.order.iter().rev().take(8).cloned().collect(),
+        })
+    }
+
+    /// The Set-of-Mark candidates of shown tile `id` ([`candidates::candidates_for`]),
+    /// computed on first use and kept.
+    pub fn tile_candidates(
+        &self,
+        field: &str,
+        id: &str,
+    ) -> std::result::Result<Vec<Candidate>, ToolCallError> {
+        let frame = self.shown_tile(field, id)?;
+        {
+            let shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((_, Some(c))) = shown.tiles.get(id) {
+                return Ok(c.clone());
+            }
+        }
+        let found = candidates::candidates_for(self, &frame)?;
+        let mut shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(t) = shown.tiles.get_mut(id) {
+            t.1 = Some(found.clone());
+        }
+        Ok(found)
     }
 
     /// The DEM's extent `(xmin, ymin, xmax, ymax)`, map metres.

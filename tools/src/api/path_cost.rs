@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::args::{finite_waypoints, PointM};
+use super::args::{echo_into, finite_waypoints, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 
 /// The cost of a route under the baseline planner's cost model: per metre, 1.0 on flat smooth
@@ -14,7 +14,8 @@ use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathCostArgs {
-    /// The route's waypoints in driving order, map metres (1 to 1000).
+    /// The route's waypoints in driving order (1 to 1000): map metres, or pixels or candidates
+    /// of tiles you were shown (echoed back in metres as `resolved`).
     pub waypoints: Vec<PointM>,
 }
 
@@ -26,9 +27,11 @@ impl Tool for PathCostTool {
     type Args = PathCostArgs;
 
     fn run(toolbox: &Toolbox, a: PathCostArgs) -> Result<ToolOutput, ToolCallError> {
-        let pts = finite_waypoints(&a.waypoints)?;
+        let pts = finite_waypoints(toolbox, &a.waypoints)?;
         let grid = toolbox.cost_grid()?;
         let cost = grid.path_cost(&pts)?;
-        ToolOutput::json(&cost)
+        let mut out = ToolOutput::json(&cost)?;
+        echo_into(&mut out, &a.waypoints.iter().collect::<Vec<_>>(), &pts);
+        Ok(out)
     }
 }

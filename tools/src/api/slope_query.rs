@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{on_map, r2, segment_end};
+use super::args::{echo_into, query_points, r2, PointM};
 use super::{Tool, ToolCallError, ToolOutput, Toolbox};
 use crate::analysis::slope_at;
 use crate::checker::walk::{heading_of, CellList, Ground, Pose, PoseSink, SegmentTerrain, Walker};
@@ -17,16 +17,27 @@ use crate::checker::walk::{heading_of, CellList, Ground, Pose, PoseSink, Segment
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlopeQueryArgs {
-    /// Map x (east) of the point, or of the segment's start, metres.
-    pub x_m: f64,
-    /// Map y (north) of the point, or of the segment's start, metres.
-    pub y_m: f64,
+    /// Map x (east) of the point, or of the segment's start, metres (or give `at` instead).
+    #[serde(default)]
+    pub x_m: Option<f64>,
+    /// Map y (north) of the point, or of the segment's start, metres (or give `at` instead).
+    #[serde(default)]
+    pub y_m: Option<f64>,
+    /// The point, or the segment's start, as a pixel of a tile you were shown or a candidate
+    /// ({"tile": .., "u": .., "v": ..} or {"tile": .., "candidate": n}), instead of x_m/y_m.
+    #[serde(default)]
+    #[schemars(with = "PointM")]
+    pub at: Option<PointM>,
     /// Map x of the segment's end, metres (omit for a point query).
     #[serde(default)]
     pub to_x_m: Option<f64>,
     /// Map y of the segment's end, metres (omit for a point query).
     #[serde(default)]
     pub to_y_m: Option<f64>,
+    /// The segment's end as a pixel of a tile or a candidate, instead of to_x_m/to_y_m.
+    #[serde(default)]
+    #[schemars(with = "PointM")]
+    pub to: Option<PointM>,
     /// Rover heading for a point query, degrees clockwise from north (default 0). Ignored for
     /// a segment, where the rover faces along it.
     #[serde(default)]
@@ -102,8 +113,8 @@ impl Tool for SlopeQuery {
     type Args = SlopeQueryArgs;
 
     fn run(toolbox: &Toolbox, a: SlopeQueryArgs) -> Result<ToolOutput, ToolCallError> {
-        let start = on_map(toolbox, "x_m/y_m", a.x_m, a.y_m)?;
-        let end = segment_end(toolbox, a.to_x_m, a.to_y_m)?;
+        let (start, end) =
+            query_points(toolbox, a.x_m, a.y_m, a.at.as_ref(), a.to_x_m, a.to_y_m, a.to.as_ref())?;
         let length = end.map_or(0.0, |b| (b.0 - start.0).hypot(b.1 - start.1));
         if length > MAX_SEGMENT_M {
             return Err(ToolCallError::InvalidArguments {
@@ -163,6 +174,10 @@ impl Tool for SlopeQuery {
         if result.unknown_ground && end.is_none() {
             return Err(ToolCallError::NoData { x_m: start.0, y_m: start.1 });
         }
-        ToolOutput::json(&result)
+        let mut out = ToolOutput::json(&result)?;
+        let given: Vec<&PointM> = [a.at.as_ref(), a.to.as_ref()].into_iter().flatten().collect();
+        let resolved: Vec<_> = std::iter::once(start).chain(end).collect();
+        echo_into(&mut out, &given, &resolved);
+        Ok(out)
     }
 }

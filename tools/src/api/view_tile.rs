@@ -2,12 +2,13 @@
 //! grid lines in map metres, and the exact footprint of that image.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::args::{finite_waypoints, on_map, PointM};
+use super::args::{finite_waypoints, on_map, resolved_echo, PointM, ResolvedPoint};
+use super::candidates::{candidates_for, Candidate};
 use super::{Tool, ToolCallError, ToolImage, ToolOutput, Toolbox};
 use crate::tiles::{
-    encode_jpeg, encode_png, render_image, Layer, Overlays, TileRequest, DEFAULT_PX,
+    encode_jpeg, encode_png, render_image, Layer, Overlays, TileInfo, TileRequest, DEFAULT_PX,
     MODEL_JPEG_QUALITY,
 };
 
@@ -30,7 +31,11 @@ pub enum TileLayer {
 /// (S) and goal (G), the keep-in and keep-out outlines, the hazards you marked (violet, with
 /// their ids), and optionally your draft route. This is
 /// how you look closer: a smaller size_m shows more detail. The result gives the exact map
-/// footprint and metres per pixel of the image.
+/// footprint and metres per pixel of the image, and its `tile_id`: any later point argument
+/// may then be a pixel of this image, {"tile": tile_id, "u": .., "v": ..} (u rightwards from
+/// the left edge, v downwards from the top edge), instead of map metres. With
+/// `candidates: true` the image also shows numbered blue marks on safe places where the rover
+/// can stand, listed in the result; name one as {"tile": tile_id, "candidate": n}.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewTileArgs {
@@ -43,9 +48,31 @@ pub struct ViewTileArgs {
     /// Which layer to show (default ortho).
     #[serde(default)]
     pub layer: TileLayer,
-    /// A draft route to draw over the tile, waypoints in driving order (map metres).
+    /// A draft route to draw over the tile, waypoints in driving order (map metres, or pixels
+    /// or candidates of a tile already shown).
     #[serde(default)]
     pub route: Option<Vec<PointM>>,
+    /// Draw and list numbered candidates: safe places in this tile where the rover can stand
+    /// (no blocking hazard or keep-out zone within the buffer, slope, steps and clearance
+    /// within limits, inside keep-in). Default false.
+    #[serde(default)]
+    pub candidates: Option<bool>,
+}
+
+/// The answer: the tile's footprint and scale, its id, and its candidates when asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewTileResult {
+    /// The id to give with pixel (`u`, `v`) or `candidate` points on this tile.
+    pub tile_id: String,
+    /// Footprint, scale, grid and token estimate.
+    #[serde(flatten)]
+    pub info: TileInfo,
+    /// The numbered candidates drawn (when asked for): number, map metres and pixel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<Candidate>>,
+    /// The route's waypoints in map metres, when some were given as pixels or candidates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Vec<ResolvedPoint>>,
 }
 
 /// The `view_tile` tool.
@@ -67,9 +94,11 @@ impl Tool for ViewTile {
             });
         }
         let route = match &a.route {
-            Some(r) => finite_waypoints(r)?,
+            Some(r) => finite_waypoints(toolbox, r)?,
             None => Vec::new(),
         };
+        let resolved =
+            a.route.as_ref().and_then(|r| resolved_echo(&r.iter().collect::<Vec<_>>(), &route));
         let layer = match a.layer {
             TileLayer::Ortho => Layer::Ortho,
             TileLayer::Slope => Layer::Slope,
@@ -77,12 +106,22 @@ impl Tool for ViewTile {
         };
         let request = TileRequest::new(a.centre_x_m, a.centre_y_m, a.size_m, layer)
             .with_px(toolbox.tile_px().unwrap_or(DEFAULT_PX));
+        let candidates = if a.candidates.unwrap_or(false) {
+            Some(candidates_for(toolbox, &request.frame()?)?)
+        } else {
+            None
+        };
+        let spots: Vec<(u32, (f64, f64))> =
+            candidates.iter().flatten().map(|c| (c.candidate, (c.x_m, c.y_m))).collect();
         let marks = toolbox.mark_records();
-        let overlays =
-            Overlays::sol(&toolbox.sol().sol).with_route(&route).with_model_marks(&marks);
+        let overlays = Overlays::sol(&toolbox.sol().sol)
+            .with_route(&route)
+            .with_candidates(&spots)
+            .with_model_marks(&marks);
         let (img, info) = render_image(toolbox.bundle(), &request, &overlays)?;
         let (width, height) = (info.frame.width_px, info.frame.height_px);
-        let mut out = ToolOutput::json(&info)?;
+        let tile_id = toolbox.register_tile(info.frame);
+        let mut out = ToolOutput::json(&ViewTileResult { tile_id, info, candidates, resolved })?;
         out.images.push(ToolImage {
             png: encode_png(&img)?,
             jpeg: encode_jpeg(&img, MODEL_JPEG_QUALITY)?,

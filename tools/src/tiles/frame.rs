@@ -67,6 +67,38 @@ impl Frame {
         self.max_y_m - self.min_y_m
     }
 
+    /// A short, deterministic name for the tile this frame describes: `t` and 8 hex digits of
+    /// a 64-bit FNV-1a hash of the frame's exact numbers (edges, pixel size, pixel counts).
+    /// The same footprint at the same pixel size always gets the same id, whichever call or
+    /// run shows it, so a replayed or shared-toolbox run names its tiles identically.
+    #[must_use]
+    pub fn tile_id(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let words = [
+            self.min_x_m.to_bits(),
+            self.min_y_m.to_bits(),
+            self.max_x_m.to_bits(),
+            self.max_y_m.to_bits(),
+            self.m_per_px.to_bits(),
+            u64::from(self.width_px) << 32 | u64::from(self.height_px),
+        ];
+        for w in words {
+            for b in w.to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("t{:08x}", (h >> 32) ^ (h & 0xffff_ffff))
+    }
+
+    /// Whether continuous pixel coordinates `(u, v)` lie on the image (edges included:
+    /// `0 <= u <= width_px`, `0 <= v <= height_px`).
+    #[must_use]
+    pub fn contains_px(&self, u: f64, v: f64) -> bool {
+        (0.0..=f64::from(self.width_px)).contains(&u)
+            && (0.0..=f64::from(self.height_px)).contains(&v)
+    }
+
     /// Whether the footprint and the rectangle `(xmin, ymin, xmax, ymax)` share any area.
     #[must_use]
     pub fn overlaps(&self, (xmin, ymin, xmax, ymax): (f64, f64, f64, f64)) -> bool {
@@ -87,6 +119,20 @@ mod tests {
         assert_eq!(f.to_px(132.0, 168.0), (128.0, 128.0));
         assert_eq!(f.to_px(100.0, 200.0), (64.0, 64.0));
         assert_eq!(f.to_map(0.5, 0.5), (68.25, 231.75));
+    }
+
+    #[test]
+    fn tile_ids_are_short_and_follow_the_footprint() {
+        let f = Frame::square(100.0, 200.0, 64.0, 128);
+        let id = f.tile_id();
+        assert_eq!(id.len(), 9);
+        assert!(id.starts_with('t'));
+        assert_eq!(id, Frame::square(100.0, 200.0, 64.0, 128).tile_id());
+        assert_ne!(id, Frame::square(100.0, 200.0, 64.0, 256).tile_id());
+        assert_ne!(id, Frame::square(100.5, 200.0, 64.0, 128).tile_id());
+        assert!(
+            f.contains_px(0.0, 128.0) && !f.contains_px(-0.01, 5.0) && !f.contains_px(5.0, 128.5)
+        );
     }
 
     #[test]

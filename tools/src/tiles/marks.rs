@@ -227,6 +227,30 @@ pub(crate) fn route(
     }
 }
 
+/// Set-of-Mark candidate marker and label box.
+pub const CANDIDATE: Colour = [0, 120, 255];
+
+/// Set-of-Mark candidates: a small white-rimmed blue disc on each point where the rover can
+/// stand, and its number in a blue box beside it (white text: unlike the waypoints' black on
+/// yellow, so the two are never confused).
+pub(crate) fn candidates(
+    canvas: &mut Canvas,
+    frame: &Frame,
+    scale: &Scale,
+    found: &[(u32, (f64, f64))],
+    labels: &mut Vec<Pending>,
+) {
+    let u = scale.unit;
+    let style = Style { fg: [255, 255, 255], bg: CANDIDATE, bg_alpha: 0.9, ..scale.label() };
+    for &(n, (x, y)) in found {
+        let p = frame.to_px(x, y);
+        canvas.disc(p, 6.5 * u, [0, 0, 0], 0.8);
+        canvas.disc(p, 5.0 * u, [255, 255, 255], 1.0);
+        canvas.disc(p, 3.2 * u, CANDIDATE, 1.0);
+        labels.push(Pending { style, at: p, gap: Some(8.0 * u), text: n.to_string() });
+    }
+}
+
 /// Colour of the twin's wheel tracks.
 pub const WHEEL_TRACK: Colour = [0, 230, 255];
 

@@ -71,6 +71,8 @@ pub struct Overlays<'a> {
     /// Hazards the model marked in this run (`mark_hazards`), drawn in violet with their ids
     /// (`m1`, ...): dashed and filled when they block, dotted when they only record ground.
     pub model_marks: &'a [crate::perception::MarkRecord],
+    /// Set-of-Mark candidates: numbered points where the rover can stand (number, map metres).
+    pub candidates: &'a [(u32, (f64, f64))],
 }
 
 impl<'a> Overlays<'a> {
@@ -96,6 +98,12 @@ impl<'a> Overlays<'a> {
     #[must_use]
     pub fn with_model_marks(self, model_marks: &'a [crate::perception::MarkRecord]) -> Self {
         Overlays { model_marks, ..self }
+    }
+
+    /// The same overlays with numbered candidate points.
+    #[must_use]
+    pub fn with_candidates(self, candidates: &'a [(u32, (f64, f64))]) -> Self {
+        Overlays { candidates, ..self }
     }
 
     /// The same overlays with mapped hazards outlined on every layer.
@@ -202,6 +210,9 @@ pub fn render_image(
     }
     if !overlays.wheel_tracks.is_empty() {
         marks::wheel_tracks(&mut canvas, &frame, &scale, overlays.wheel_tracks);
+    }
+    if !overlays.candidates.is_empty() {
+        marks::candidates(&mut canvas, &frame, &scale, overlays.candidates, &mut pending);
     }
     if let Some(sol) = overlays.sol {
         marks::start_goal(&mut canvas, &frame, &scale, sol, &mut pending);
