@@ -35,7 +35,7 @@ pub mod frame;
 pub mod layers;
 pub mod marks;
 pub mod request;
-mod sample;
+pub(crate) mod sample;
 pub(crate) mod text;
 pub mod tokens;
 
