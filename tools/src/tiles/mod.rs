@@ -51,6 +51,7 @@ pub use self::request::{Layer, TileRequest, DEFAULT_PX};
 pub use self::tokens::TokenEstimate;
 use crate::checker::Violation;
 use crate::error::{Result, ToolsError};
+use crate::perception::classify::ClassMap;
 use crate::terrain::{Bundle, HazardClass, Sol};
 
 /// What is drawn over the terrain besides the grid, scale bar and north arrow.
@@ -68,6 +69,9 @@ pub struct Overlays<'a> {
     /// The digital twin's predicted wheel tracks (map metres), drawn as thin cyan lines over
     /// the route, as JPL's own map of the AI drive showed them.
     pub wheel_tracks: &'a [Vec<(f64, f64)>],
+    /// The terrain classes the [`Layer::Classes`] layer paints (a cached map of the sol's
+    /// area); `None` classifies the tile's own window on the fly.
+    pub classes: Option<&'a ClassMap>,
 }
 
 impl<'a> Overlays<'a> {
@@ -87,6 +91,12 @@ impl<'a> Overlays<'a> {
     #[must_use]
     pub fn with_wheel_tracks(self, wheel_tracks: &'a [Vec<(f64, f64)>]) -> Self {
         Overlays { wheel_tracks, ..self }
+    }
+
+    /// The same overlays with a class map for the classes layer.
+    #[must_use]
+    pub fn with_classes(self, classes: &'a ClassMap) -> Self {
+        Overlays { classes: Some(classes), ..self }
     }
 
     /// The same overlays with mapped hazards outlined on every layer.
@@ -172,7 +182,7 @@ pub fn render_image(
     }
     let font = text::font()?;
     let scale = Scale::for_px(frame.width_px.min(frame.height_px));
-    let base = layers::base(bundle, &frame, request.layer)?;
+    let base = layers::base(bundle, &frame, request.layer, overlays.classes)?;
     let mut canvas = base.canvas;
 
     // Shapes first, then the furniture and grid labels, then the marks' labels where they fit,
@@ -238,6 +248,28 @@ pub fn render_image(
                 &scale,
                 cap.1 - 4.0,
                 "mapped hazards",
+                &entries,
+            )
+        }
+        Layer::Classes => {
+            let mut entries: Vec<([u8; 3], String)> = base
+                .classes
+                .iter()
+                .map(|c| {
+                    let [r, g, b, _] = c.rgba();
+                    ([r, g, b], c.name().replace('_', " "))
+                })
+                .collect();
+            if entries.is_empty() {
+                entries.push(([90, 90, 90], "none here".into()));
+            }
+            annotate::legend(
+                &mut canvas,
+                font,
+                &frame,
+                &scale,
+                cap.1 - 4.0,
+                "terrain classes",
                 &entries,
             )
         }
