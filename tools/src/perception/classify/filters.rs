@@ -63,6 +63,23 @@ pub(crate) fn box_mean(data: &[f32], w: usize, k: usize) -> (Vec<f32>, Vec<f32>)
     (mean, count)
 }
 
+/// [`box_mean`] of several channels that are no-data at the same cells (the count of valid
+/// cells is summed once for all of them).
+pub(crate) fn box_means_shared(channels: &[&[f32]], w: usize, k: usize) -> Vec<Vec<f32>> {
+    let Some(first) = channels.first() else { return Vec::new() };
+    let h = first.len() / w.max(1);
+    let valid: Vec<f32> = first.iter().map(|v| if v.is_nan() { 0.0 } else { 1.0 }).collect();
+    let count = box_sum(&valid, w, h, k);
+    channels
+        .iter()
+        .map(|ch| {
+            let vals: Vec<f32> = ch.iter().map(|&v| if v.is_nan() { 0.0 } else { v }).collect();
+            let sum = box_sum(&vals, w, h, k);
+            sum.iter().zip(&count).map(|(&s, &c)| if c > 0.5 { s / c } else { f32::NAN }).collect()
+        })
+        .collect()
+}
+
 /// Sum over the `(2k + 1)²` square around every cell (cells off the raster count 0), with f64
 /// accumulators so long rows lose nothing.
 pub(crate) fn box_sum(data: &[f32], w: usize, h: usize, k: usize) -> Vec<f32> {

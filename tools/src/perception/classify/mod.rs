@@ -404,11 +404,19 @@ pub fn classify_with(
     let halo =
         k(params.crater_radius_m).max(k(params.texture_radius_m) + 2).max(k(params.cover_radius_m))
             + 3;
+    let strips: Vec<Strip> = (0..h)
+        .step_by(STRIP_ROWS)
+        .map(|s0| Strip { c0, r0: r0 + s0 as i64, w, h: STRIP_ROWS.min(h - s0), halo })
+        .collect();
+    // As many strips at once as there are threads (one strip's reads and sequential steps
+    // overlap another's parallel ones), and no more, so memory stays a few strips' worth.
     let mut codes = Vec::with_capacity(w * h);
-    for s0 in (0..h).step_by(STRIP_ROWS) {
-        let sh = STRIP_ROWS.min(h - s0);
-        let strip = Strip { c0, r0: r0 + s0 as i64, w, h: sh, halo };
-        codes.extend(classify_strip(bundle, &strip, reference, params)?);
+    for group in strips.chunks(rayon::current_num_threads().max(1)) {
+        let done: Vec<Result<Vec<u8>>> =
+            group.par_iter().map(|s| classify_strip(bundle, s, reference, params)).collect();
+        for strip in done {
+            codes.extend(strip?);
+        }
     }
     let mut map = ClassMap { transform: t.shifted(c0, r0), width: w, height: h, codes };
     polygons::resolve_sand(&mut map, DARK, DARK_RIPPLED, params.rippled_share);
@@ -421,16 +429,32 @@ pub fn classify_with(
 /// strips and spurs become ground.
 fn open_class(map: &mut ClassMap, class: Class, k: usize) {
     let code = class.code();
-    let mask: Vec<f32> = map.codes.iter().map(|&c| if c == code { 1.0 } else { 0.0 }).collect();
-    let opened = filters::square_extreme(
-        &filters::square_extreme(&mask, map.width, k, false),
-        map.width,
-        k,
-        true,
-    );
-    for (c, o) in map.codes.iter_mut().zip(opened) {
-        if *c == code && o < 0.5 {
-            *c = Class::Ground.code();
+    let w = map.width;
+    // Only the rows and columns holding the class (plus the square's reach) are filtered.
+    let (mut c_lo, mut c_hi, mut r_lo, mut r_hi) = (usize::MAX, 0, usize::MAX, 0);
+    for (r, row) in map.codes.chunks(w.max(1)).enumerate() {
+        if let (Some(a), Some(b)) =
+            (row.iter().position(|&c| c == code), row.iter().rposition(|&c| c == code))
+        {
+            (c_lo, c_hi, r_lo, r_hi) = (c_lo.min(a), c_hi.max(b + 1), r_lo.min(r), r + 1);
+        }
+    }
+    if c_lo >= c_hi {
+        return;
+    }
+    let (c0, c1) = (c_lo.saturating_sub(k), (c_hi + k).min(w));
+    let (r0, r1) = (r_lo.saturating_sub(k), (r_hi + k).min(map.height));
+    let sw = c1 - c0;
+    let mask: Vec<f32> = (r0..r1)
+        .flat_map(|r| map.codes[r * w + c0..r * w + c1].iter())
+        .map(|&c| if c == code { 1.0 } else { 0.0 })
+        .collect();
+    let opened =
+        filters::square_extreme(&filters::square_extreme(&mask, sw, k, false), sw, k, true);
+    for (i, o) in opened.into_iter().enumerate() {
+        let cell = &mut map.codes[(r0 + i / sw) * w + c0 + i % sw];
+        if *cell == code && o < 0.5 {
+            *cell = Class::Ground.code();
         }
     }
 }
@@ -615,8 +639,12 @@ fn features(
     drop(img);
     let mean = |v: &[f32]| filters::box_mean(v, w, kt).0;
     let albedo = if has_albedo { mean(&cells.i) } else { vec![f32::NAN; w * h] };
-    let (gx, gy) = (mean(&cells.gx), mean(&cells.gy));
-    let (xx, xy, yy) = (mean(&cells.xx), mean(&cells.xy), mean(&cells.yy));
+    // The gradient channels are no-data at the same cells: one count for the five.
+    let mut g =
+        filters::box_means_shared(&[&cells.gx, &cells.gy, &cells.xx, &cells.xy, &cells.yy], w, kt)
+            .into_iter();
+    let mut next = || g.next().unwrap_or_else(|| vec![f32::NAN; w * h]);
+    let (gx, gy, xx, xy, yy) = (next(), next(), next(), next(), next());
     let n = w * h;
     let mut coherence = vec![f32::NAN; n];
     let mut oscillation = vec![f32::NAN; n];
