@@ -2,8 +2,9 @@
 //! paletted, named classification.
 //!
 //! - Pixel values are [`Class`] codes; 0 (no data) is the band's no-data value.
-//! - A GDAL colour table gives each class its [`Class::rgba`] colour (ground and no-data
-//!   transparent), so the file lies over the image with no styling.
+//! - A GDAL colour table gives each class its [`Class::rgba`] colour, so QGIS shows the classes
+//!   with no styling (no-data transparent through the no-data value; a TIFF colour map has no
+//!   alpha).
 //! - Class names: GDAL keeps a GeoTIFF band's category names in the PAM sidecar
 //!   (`classes.tif.aux.xml`, `<CategoryNames>`), and the `gdal` crate has no safe call to set
 //!   them, so the sidecar is written here, exactly as GDAL would write it. The names are also in

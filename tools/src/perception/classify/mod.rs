@@ -163,8 +163,9 @@ impl Class {
 
     /// Colour and opacity (RGBA) in `classes.tif`'s colour table and on the `classes` tile
     /// layer: each hazard class in its colour of the `hazards` layer
-    /// ([`crate::tiles::layers::hazard_colour`]); ground and no-data transparent, so the map
-    /// lies over the image in QGIS.
+    /// ([`crate::tiles::layers::hazard_colour`]); ground mid-grey, no-data black. (A TIFF
+    /// colour map has no alpha: in QGIS no-data is transparent through the band's no-data
+    /// value, and ground can be hidden with the paletted renderer's opacity.)
     #[must_use]
     pub fn rgba(self) -> [u8; 4] {
         match self.hazard() {
@@ -172,7 +173,7 @@ impl Class {
                 let [r, g, b] = crate::tiles::layers::hazard_colour(h);
                 [r, g, b, 255]
             }
-            None if self == Class::Ground => [128, 128, 128, 0],
+            None if self == Class::Ground => [128, 128, 128, 255],
             None => [0, 0, 0, 0],
         }
     }
