@@ -22,7 +22,12 @@ fn realdata(name: &str) -> String {
 
 #[test]
 fn every_command_explains_itself_with_an_example() {
-    for cmd in [vec!["site", "synth"], vec!["site", "slope"], vec!["site", "info"]] {
+    for cmd in [
+        vec!["site", "synth"],
+        vec!["site", "slope"],
+        vec!["site", "info"],
+        vec!["site", "classify"],
+    ] {
         let mut args = cmd.clone();
         args.push("--help");
         let o = breadcrumb(&args);

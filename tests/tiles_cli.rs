@@ -14,7 +14,7 @@ fn tiles_writes_the_overview_in_every_layer_with_sidecars() {
         breadcrumb(&["tiles", "--sol", "fixtures/sols/plains-01.toml", "-o", out, "--px", "512"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = stdout(&o);
-    for layer in ["ortho", "slope", "hazards"] {
+    for layer in ["ortho", "slope", "hazards", "classes"] {
         let png = dir.path().join(format!("plains-01-overview-{layer}.png"));
         assert!(text.contains(&png.display().to_string()), "{text}");
         assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));

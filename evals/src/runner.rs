@@ -288,7 +288,7 @@ fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
             let toolbox = Arc::new(t.with_tile_px(tile_px));
             let baseline = Baseline::plan_with(&toolbox);
             let truth = ground_truth(&entry, &toolbox);
-            let classifier = None;
+            let classifier = truth.as_ref().and_then(|_| classifier_outlines(&toolbox));
             SolContext { entry, toolbox: Some(toolbox), baseline, truth, classifier }
         }
         Err(e) => {
@@ -298,6 +298,16 @@ fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
             SolContext { entry, toolbox: None, baseline, truth: None, classifier: None }
         }
     }
+}
+
+/// The baseline classifier's outlines over the sol's area (the yardstick a model's marks are
+/// read against); `None`, logged, when it fails.
+fn classifier_outlines(toolbox: &Toolbox) -> Option<Arc<Vec<Hazard>>> {
+    let window = breadcrumb_tools::cost::mission_window(toolbox.mission(), toolbox.extent());
+    breadcrumb_tools::perception::classify::classify(toolbox.bundle(), window)
+        .inspect_err(|e| tracing::warn!("sol {}: classifier failed: {e}", toolbox.sol().sol.id))
+        .ok()
+        .map(|m| Arc::new(m.to_hazards()))
 }
 
 /// The sol's ground truth: the suite's truth file, else the bundle's own mapped hazards (when
@@ -490,6 +500,8 @@ fn attempt_provider(
     let replay = run.options.replay.as_deref().map(|dir| cassette_path(Path::new(dir), key));
     let offline = OfflineContext {
         baseline: Some(ctx.baseline.clone()),
+        // The reference policy plans its marked runs over the sol's shared terrain and grid.
+        toolbox: ctx.toolbox.clone(),
         cassette: replay.clone(),
         replay_always: replay.is_some(),
         seed: fnv1a(&key.sol) ^ u64::from(key.repeat).wrapping_mul(0x9E37_79B9_7F4A_7C15),

@@ -47,6 +47,34 @@ pub enum SiteCommand {
     /// Example: breadcrumb site import DTEEC_042252_1930_042753_1930_A01.IMG --ortho
     /// ESP_042252_1930_RED.JP2 fixtures/sites/marias-pass
     Import(ImportArgs),
+    /// Map terrain classes with the baseline classifier: classes.tif and classes.geojson.
+    ///
+    /// Deterministic, no model, no network. Every DEM cell gets a class from the DEM (slope
+    /// past the 25° tilt limit: scarp; bumps over the 0.35 m step limit: rock; dense bumps:
+    /// boulder_field; closed hollows: crater) and the ortho image (dark ground whose texture
+    /// shows ripples: sand_ripple; bright ground: outcrop). Writes OUT/classes.tif (one byte
+    /// band in the DEM's grid and CRS, a colour table and class names: 0 nodata, 1 ground,
+    /// 2 rock, 3 boulder_field, 4 sand_ripple, 5 outcrop, 6 scarp, 7 crater, 8 unknown) and
+    /// OUT/classes.geojson (one simplified polygon per patch, with class, area_m2 and
+    /// source), both written atomically, and prints the area of each class. It is a guess
+    /// from orbital data, not ground truth: docs/perception.md says how it was tuned and how
+    /// well it scores.
+    ///
+    /// Example: breadcrumb site classify ../shared/realdata/gale-marias-pass -o out/gale-classes
+    Classify(ClassifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Terrain bundle directory (dem.tif, optionally ortho.tif).
+    #[arg(value_name = "BUNDLE")]
+    bundle: PathBuf,
+    /// Output directory (created if missing): classes.tif, classes.tif.aux.xml, classes.geojson.
+    #[arg(short, long, value_name = "OUT_DIR")]
+    out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -133,7 +161,61 @@ pub fn run(cmd: SiteCommand) -> anyhow::Result<ExitStatus> {
         SiteCommand::Slope(a) => slope(&a),
         SiteCommand::Info(a) => info(&a),
         SiteCommand::Import(a) => import(&a),
+        SiteCommand::Classify(a) => classify(&a),
     }
+}
+
+fn classify(a: &ClassifyArgs) -> anyhow::Result<ExitStatus> {
+    use breadcrumb_tools::perception::classify::{classify, hazards_geojson};
+    if a.out.exists() && !a.out.is_dir() {
+        bail!("{}: exists and is not a directory", a.out.display());
+    }
+    let started = std::time::Instant::now();
+    let bundle = Bundle::open(&a.bundle)?;
+    let map = classify(&bundle, bundle.dem.extent())?;
+    let hazards = map.to_hazards();
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let tif = a.out.join("classes.tif");
+    let geojson = a.out.join("classes.geojson");
+    map.write_geotiff(&tif, bundle.dem.crs_wkt())?;
+    super::plan::write_atomic_bytes(&geojson, hazards_geojson(&hazards).as_bytes())?;
+    let areas: Vec<(String, f64, usize)> = map
+        .areas_m2()
+        .into_iter()
+        .map(|(c, area)| {
+            let n = hazards.iter().filter(|h| Some(h.class) == c.hazard()).count();
+            (c.name().to_owned(), area, n)
+        })
+        .collect();
+    if a.json {
+        let classes: Vec<serde_json::Value> = areas
+            .iter()
+            .map(|(name, area, n)| serde_json::json!({"class": name, "area_m2": area, "polygons": n}))
+            .collect();
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "bundle": bundle.dir, "classes_tif": tif, "classes_geojson": geojson,
+                "width": map.width, "height": map.height, "classes": classes,
+            }))?
+        )?;
+        return Ok(ExitStatus::Success);
+    }
+    let total: f64 = areas.iter().map(|(_, a, _)| a).sum();
+    outln!(
+        "classified {} ({} x {} cells) in {:.2} s -> {}",
+        bundle.name(),
+        map.width,
+        map.height,
+        started.elapsed().as_secs_f64(),
+        a.out.display()
+    )?;
+    for (name, area, n) in &areas {
+        let share = if total > 0.0 { 100.0 * area / total } else { 0.0 };
+        let polys = if *n > 0 { format!("  {n} polygons") } else { String::new() };
+        outln!("{name:<14} {area:>12.0} m2  {share:>5.1} %{polys}")?;
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn import(a: &ImportArgs) -> anyhow::Result<ExitStatus> {

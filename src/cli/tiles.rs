@@ -39,8 +39,8 @@ pub struct TilesArgs {
     /// Side of the square tile on the ground, metres. Needs --centre.
     #[arg(long, value_name = "M")]
     size_m: Option<f64>,
-    /// Layer: ortho (the image), slope (colour ramp) or hazards (mapped hazards). Default: all
-    /// three.
+    /// Layer: ortho (the image), slope (colour ramp), hazards (mapped hazards) or classes (the
+    /// baseline classifier's terrain classes). Default: all four.
     #[arg(long, value_name = "LAYER", value_parser = parse_layer)]
     layer: Option<Layer>,
     /// Side of the image, pixels (256 to 2048).

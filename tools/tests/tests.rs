@@ -4,6 +4,7 @@ mod analysis;
 mod api;
 mod bundle;
 mod checker;
+mod classify;
 mod fixtures;
 mod marks;
 mod planner;

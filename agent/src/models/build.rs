@@ -90,7 +90,10 @@ pub fn build_provider(
             Arc::new(AnthropicProvider::new(&config, key)?)
         }
         ProviderKind::Reference => Arc::new(match (&ctx.baseline, &ctx.toolbox) {
-            (Some(b), _) => ReferenceProvider::with_baseline(ctx.sol, b.clone()),
+            (Some(b), Some(t)) => {
+                ReferenceProvider::with_baseline(ctx.sol, b.clone()).on_site(Arc::clone(t))
+            }
+            (Some(b), None) => ReferenceProvider::with_baseline(ctx.sol, b.clone()),
             (None, Some(t)) => ReferenceProvider::with_toolbox(Arc::clone(t)),
             (None, None) => ReferenceProvider::new(ctx.sol),
         }),

@@ -36,6 +36,7 @@ use crate::checker::{Checker, Mission, Pt};
 use crate::cost::{build_cost_grid, CostGrid};
 use crate::error::Result;
 use crate::geometry::{Zone, ZoneIndex};
+use crate::perception::classify::{classify, ClassMap};
 use crate::perception::Mark;
 use crate::terrain::{Bundle, Hazard, LoadedSol, RoverProfile};
 use crate::tiles::Frame;
@@ -226,6 +227,9 @@ pub struct Toolbox {
     terrain_hazards: Arc<OnceLock<Option<hazard_lookup::TerrainHazardIndex>>>,
     /// This run's hazard marks and what they add to the checker and the cost grid.
     marks: RwLock<MarkState>,
+    /// The baseline classifier's map of the sol's area, made on the first `view_tile` of the
+    /// classes layer (`None` when it could not be made), then shared by every run over the site.
+    class_map: Arc<OnceLock<Option<ClassMap>>>,
     /// The twin's last drive and the waypoints it drove: a model usually dry-runs a route with
     /// `check_route` and then submits the very same one, which need not be driven twice (the
     /// twin is deterministic, so the cached run is the run).
@@ -269,6 +273,7 @@ impl Toolbox {
             }),
             blocking_hazards,
             terrain_hazards: Arc::new(OnceLock::new()),
+            class_map: Arc::new(OnceLock::new()),
             last_twin: Mutex::new(None),
             shown: Mutex::new(ShownTiles::default()),
             bundle: Arc::new(bundle),
@@ -289,6 +294,7 @@ impl Toolbox {
             blocking_hazards: Arc::clone(&self.blocking_hazards),
             hazard_parts: Arc::clone(&self.hazard_parts),
             terrain_hazards: Arc::clone(&self.terrain_hazards),
+            class_map: Arc::clone(&self.class_map),
             marks: RwLock::new(MarkState {
                 marks: Vec::new(),
                 index: Arc::clone(&self.blocking_hazards),
@@ -528,6 +534,40 @@ impl Toolbox {
     pub fn terrain_hazard_index(&self) -> Option<&hazard_lookup::TerrainHazardIndex> {
         self.terrain_hazards
             .get_or_init(|| hazard_lookup::TerrainHazardIndex::for_sol(self))
+            .as_ref()
+    }
+
+    /// The sol's area, map metres `(xmin, ymin, xmax, ymax)`: the keep-in's bounds (or start and
+    /// goal with 150 m around them) plus 100 m, clipped to the DEM. `None` when that is empty.
+    #[must_use]
+    pub fn sol_area(&self) -> Option<(f64, f64, f64, f64)> {
+        use geo::BoundingRect;
+        let m = &self.mission;
+        let (x0, y0, x1, y1) = match m.keep_in.as_ref().and_then(BoundingRect::bounding_rect) {
+            Some(b) => (b.min().x, b.min().y, b.max().x, b.max().y),
+            None => (
+                m.start.0.min(m.goal.0) - 150.0,
+                m.start.1.min(m.goal.1) - 150.0,
+                m.start.0.max(m.goal.0) + 150.0,
+                m.start.1.max(m.goal.1) + 150.0,
+            ),
+        };
+        let (ex0, ey0, ex1, ey1) = self.extent();
+        let area = (
+            (x0 - 100.0).max(ex0),
+            (y0 - 100.0).max(ey0),
+            (x1 + 100.0).min(ex1),
+            (y1 + 100.0).min(ey1),
+        );
+        (area.0 < area.2 && area.1 < area.3).then_some(area)
+    }
+
+    /// The baseline classifier's map of [`Toolbox::sol_area`], made on first use and kept
+    /// (`None` when the area is empty or classification failed).
+    #[must_use]
+    pub fn class_map(&self) -> Option<&ClassMap> {
+        self.class_map
+            .get_or_init(|| self.sol_area().and_then(|area| classify(&self.bundle, area).ok()))
             .as_ref()
     }
 

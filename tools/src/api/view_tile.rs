@@ -23,10 +23,15 @@ pub enum TileLayer {
     Slope,
     /// Mapped hazards outlined and coloured by class.
     Hazards,
+    /// Terrain classes from the baseline classifier (sand ripples, rocks, boulder fields,
+    /// outcrop, scarps, craters) painted over the dimmed image, with a legend. A deterministic
+    /// guess from the elevation model and image, not ground truth: look at the ortho layer too.
+    Classes,
 }
 
 /// An image of a square area of the map, centred at (centre_x_m, centre_y_m) and size_m on a
-/// side: the orbital image, the slope map or the mapped hazards, with grid lines labelled in map
+/// side: the orbital image, the slope map, the mapped hazards or the classifier's terrain
+/// classes, with grid lines labelled in map
 /// metres (x along the top and bottom, y along the sides), a scale bar, a north arrow, the start
 /// (S) and goal (G), the keep-in and keep-out outlines, the hazards you marked (violet, with
 /// their ids), and optionally your draft route. This is
@@ -103,6 +108,7 @@ impl Tool for ViewTile {
             TileLayer::Ortho => Layer::Ortho,
             TileLayer::Slope => Layer::Slope,
             TileLayer::Hazards => Layer::Hazards,
+            TileLayer::Classes => Layer::Classes,
         };
         let request = TileRequest::new(a.centre_x_m, a.centre_y_m, a.size_m, layer)
             .with_px(toolbox.tile_px().unwrap_or(DEFAULT_PX));
@@ -114,10 +120,25 @@ impl Tool for ViewTile {
         let spots: Vec<(u32, (f64, f64))> =
             candidates.iter().flatten().map(|c| (c.candidate, (c.x_m, c.y_m))).collect();
         let marks = toolbox.mark_records();
-        let overlays = Overlays::sol(&toolbox.sol().sol)
+        let mut overlays = Overlays::sol(&toolbox.sol().sol)
             .with_route(&route)
             .with_candidates(&spots)
             .with_model_marks(&marks);
+        if layer == Layer::Classes {
+            // The sol's cached map when it covers the tile (every later call costs only the
+            // painting); a tile reaching past it is classified on its own.
+            let frame = request.frame()?;
+            if let Some(map) = toolbox.class_map().filter(|m| {
+                let (x0, y0, x1, y1) = m.extent();
+                let e = toolbox.extent();
+                frame.min_x_m.max(e.0) >= x0
+                    && frame.min_y_m.max(e.1) >= y0
+                    && frame.max_x_m.min(e.2) <= x1
+                    && frame.max_y_m.min(e.3) <= y1
+            }) {
+                overlays = overlays.with_classes(map);
+            }
+        }
         let (img, info) = render_image(toolbox.bundle(), &request, &overlays)?;
         let (width, height) = (info.frame.width_px, info.frame.height_px);
         let tile_id = toolbox.register_tile(info.frame);

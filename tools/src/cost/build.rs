@@ -29,6 +29,15 @@ pub fn mission_area(mission: &Mission) -> (f64, f64, f64, f64) {
     b
 }
 
+/// [`mission_area`] clipped to a map `extent` `(xmin, ymin, xmax, ymax)` (the DEM's): the
+/// window the classifier maps for a sol (the reference policy's perception, and the evals'
+/// yardstick).
+#[must_use]
+pub fn mission_window(mission: &Mission, extent: (f64, f64, f64, f64)) -> (f64, f64, f64, f64) {
+    let a = mission_area(mission);
+    (a.0.max(extent.0), a.1.max(extent.1), a.2.min(extent.2), a.3.min(extent.3))
+}
+
 /// The cost grid of `mission` over `source` for `profile`, with the site's mapped `hazards`:
 /// one cell per DEM cell of [`mission_area`] (clipped to the DEM). See the module docs of
 /// [`crate::cost`] for the model.

@@ -33,7 +33,7 @@ pub mod path;
 pub mod terrain;
 pub mod zones;
 
-pub use build::{build_cost_grid, mission_area};
+pub use build::{build_cost_grid, mission_area, mission_window};
 pub use constraint::{Constraint, Constraints};
 pub use grid::{CellTerrain, CostGrid, Move, Thresholds, MOVES};
 pub use heading::Headings;

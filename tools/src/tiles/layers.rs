@@ -10,6 +10,7 @@ use super::frame::Frame;
 use super::request::Layer;
 use super::sample::{sample, Product, Reduce};
 use crate::error::Result;
+use crate::perception::classify::{classify, Class, ClassMap};
 use crate::terrain::{Bundle, HazardClass};
 
 /// Base colour of no-data and off-map pixels.
@@ -36,10 +37,21 @@ pub(crate) struct Base {
     pub nodata_fraction: f64,
     /// What the picture shows (`ortho image`, `DEM hillshade`, `slope`).
     pub source: &'static str,
+    /// The terrain classes painted (classes layer only), for the legend.
+    pub classes: Vec<Class>,
 }
 
-/// Draws the base picture of `layer` for `frame`.
-pub(crate) fn base(bundle: &Bundle, frame: &Frame, layer: Layer) -> Result<Base> {
+/// Opacity of class colours over the faded image on the classes layer.
+pub const CLASS_ALPHA: f64 = 0.5;
+
+/// Draws the base picture of `layer` for `frame`; the classes layer paints `classes` (or, when
+/// `None`, classifies the frame's window first).
+pub(crate) fn base(
+    bundle: &Bundle,
+    frame: &Frame,
+    layer: Layer,
+    classes: Option<&ClassMap>,
+) -> Result<Base> {
     match layer {
         Layer::Ortho => image_base(bundle, frame, false),
         Layer::Slope => {
@@ -52,7 +64,90 @@ pub(crate) fn base(bundle: &Bundle, frame: &Frame, layer: Layer) -> Result<Base>
             base.source = "mapped hazards over the image";
             Ok(base)
         }
+        Layer::Classes => {
+            let mut base = image_base(bundle, frame, true)?;
+            let own;
+            let map = if let Some(m) = classes {
+                m
+            } else {
+                let e = bundle.dem.extent();
+                own = classify(
+                    bundle,
+                    (
+                        frame.min_x_m.max(e.0),
+                        frame.min_y_m.max(e.1),
+                        frame.max_x_m.min(e.2),
+                        frame.max_y_m.min(e.3),
+                    ),
+                )?;
+                &own
+            };
+            paint_classes(&mut base.canvas, frame, map);
+            base.classes = classes_in(frame, map);
+            base.source = "terrain classes (baseline classifier) over the image";
+            Ok(base)
+        }
     }
+}
+
+/// Blends each pixel whose centre lies on a hazard class of `map` with that class's colour.
+fn paint_classes(canvas: &mut Canvas, frame: &Frame, map: &ClassMap) {
+    let (w, h) = (frame.width_px, frame.height_px);
+    let colours: Vec<Option<Colour>> = (0..=255u8)
+        .map(|code| {
+            Class::from_code(code).and_then(|c| {
+                c.hazard().map(|_| {
+                    let [r, g, b, _] = c.rgba();
+                    [r, g, b]
+                })
+            })
+        })
+        .collect();
+    let t = map.transform;
+    // Column and row of the map under each pixel column and row (north-up both).
+    let cols: Vec<i64> = (0..w)
+        .map(|i| ((frame.to_map(f64::from(i) + 0.5, 0.0).0 - t.x0) / t.dx).floor() as i64)
+        .collect();
+    for j in 0..h {
+        let y = frame.to_map(0.0, f64::from(j) + 0.5).1;
+        let row = ((y - t.y0) / t.dy).floor() as i64;
+        if row < 0 || row as usize >= map.height {
+            continue;
+        }
+        let line = &map.codes[row as usize * map.width..(row as usize + 1) * map.width];
+        for (i, &col) in cols.iter().enumerate() {
+            if col < 0 || col as usize >= map.width {
+                continue;
+            }
+            if let Some(colour) = colours[usize::from(line[col as usize])] {
+                canvas.blend(i as i64, i64::from(j), colour, CLASS_ALPHA);
+            }
+        }
+    }
+}
+
+/// The classes of `map` under the frame's pixels, in code order (for the legend).
+#[must_use]
+pub fn classes_in(frame: &Frame, map: &ClassMap) -> Vec<Class> {
+    let (xmin, ymin, xmax, ymax) = map.extent();
+    let t = map.transform;
+    let (ca, ra) = t.to_cell(frame.min_x_m.max(xmin), frame.max_y_m.min(ymax));
+    let (cb, rb) = t.to_cell(frame.max_x_m.min(xmax), frame.min_y_m.max(ymin));
+    let (c0, c1) = (
+        ca.min(cb).floor().max(0.0) as usize,
+        (ca.max(cb).ceil().max(0.0) as usize).min(map.width),
+    );
+    let (r0, r1) = (
+        ra.min(rb).floor().max(0.0) as usize,
+        (ra.max(rb).ceil().max(0.0) as usize).min(map.height),
+    );
+    let mut seen = [false; 256];
+    for r in r0..r1 {
+        for &code in &map.codes[r * map.width + c0..r * map.width + c1.max(c0)] {
+            seen[usize::from(code)] = true;
+        }
+    }
+    Class::ALL.into_iter().filter(|c| c.hazard().is_some() && seen[usize::from(c.code())]).collect()
 }
 
 /// The image (or hillshade) in grey; `faded` towards mid-grey so coloured hazard fills stand
@@ -112,7 +207,12 @@ fn paint(
         };
     }
     let total = (w as usize * h as usize).max(1);
-    Base { canvas: Canvas::new(img), nodata_fraction: nodata as f64 / total as f64, source }
+    Base {
+        canvas: Canvas::new(img),
+        nodata_fraction: nodata as f64 / total as f64,
+        source,
+        classes: Vec::new(),
+    }
 }
 
 /// Dark blue with diagonal hatching, 2 px lines every 12 px.

@@ -35,7 +35,7 @@ pub mod frame;
 pub mod layers;
 pub mod marks;
 pub mod request;
-mod sample;
+pub(crate) mod sample;
 pub(crate) mod text;
 pub mod tokens;
 
@@ -51,6 +51,7 @@ pub use self::request::{Layer, TileRequest, DEFAULT_PX};
 pub use self::tokens::TokenEstimate;
 use crate::checker::Violation;
 use crate::error::{Result, ToolsError};
+use crate::perception::classify::ClassMap;
 use crate::terrain::{Bundle, HazardClass, Sol};
 
 /// What is drawn over the terrain besides the grid, scale bar and north arrow.
@@ -73,6 +74,9 @@ pub struct Overlays<'a> {
     pub model_marks: &'a [crate::perception::MarkRecord],
     /// Set-of-Mark candidates: numbered points where the rover can stand (number, map metres).
     pub candidates: &'a [(u32, (f64, f64))],
+    /// The terrain classes the [`Layer::Classes`] layer paints (a cached map of the sol's
+    /// area); `None` classifies the tile's own window on the fly.
+    pub classes: Option<&'a ClassMap>,
 }
 
 impl<'a> Overlays<'a> {
@@ -104,6 +108,12 @@ impl<'a> Overlays<'a> {
     #[must_use]
     pub fn with_candidates(self, candidates: &'a [(u32, (f64, f64))]) -> Self {
         Overlays { candidates, ..self }
+    }
+
+    /// The same overlays with a class map for the classes layer.
+    #[must_use]
+    pub fn with_classes(self, classes: &'a ClassMap) -> Self {
+        Overlays { classes: Some(classes), ..self }
     }
 
     /// The same overlays with mapped hazards outlined on every layer.
@@ -189,7 +199,7 @@ pub fn render_image(
     }
     let font = text::font()?;
     let scale = Scale::for_px(frame.width_px.min(frame.height_px));
-    let base = layers::base(bundle, &frame, request.layer)?;
+    let base = layers::base(bundle, &frame, request.layer, overlays.classes)?;
     let mut canvas = base.canvas;
 
     // Shapes first, then the furniture and grid labels, then the marks' labels where they fit,
@@ -261,6 +271,28 @@ pub fn render_image(
                 &scale,
                 cap.1 - 4.0,
                 "mapped hazards",
+                &entries,
+            )
+        }
+        Layer::Classes => {
+            let mut entries: Vec<([u8; 3], String)> = base
+                .classes
+                .iter()
+                .map(|c| {
+                    let [r, g, b, _] = c.rgba();
+                    ([r, g, b], c.name().replace('_', " "))
+                })
+                .collect();
+            if entries.is_empty() {
+                entries.push(([90, 90, 90], "none here".into()));
+            }
+            annotate::legend(
+                &mut canvas,
+                font,
+                &frame,
+                &scale,
+                cap.1 - 4.0,
+                "terrain classes",
                 &entries,
             )
         }

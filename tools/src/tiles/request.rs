@@ -36,11 +36,14 @@ pub enum Layer {
     Slope,
     /// The image dimmed, with mapped hazards filled and outlined by class.
     Hazards,
+    /// The image dimmed, with the baseline classifier's terrain classes painted in their
+    /// colours (those of `hazards` and of `classes.tif`).
+    Classes,
 }
 
 impl Layer {
     /// Every layer, in a fixed order.
-    pub const ALL: [Layer; 3] = [Layer::Ortho, Layer::Slope, Layer::Hazards];
+    pub const ALL: [Layer; 4] = [Layer::Ortho, Layer::Slope, Layer::Hazards, Layer::Classes];
 
     /// The snake_case name used in JSON, file names and the CLI.
     #[must_use]
@@ -49,6 +52,7 @@ impl Layer {
             Layer::Ortho => "ortho",
             Layer::Slope => "slope",
             Layer::Hazards => "hazards",
+            Layer::Classes => "classes",
         }
     }
 }
@@ -64,7 +68,9 @@ impl FromStr for Layer {
 
     fn from_str(s: &str) -> Result<Self> {
         Layer::ALL.into_iter().find(|l| l.as_str() == s).ok_or_else(|| {
-            ToolsError::Argument(format!("unknown layer {s:?}; expected ortho, slope or hazards"))
+            ToolsError::Argument(format!(
+                "unknown layer {s:?}; expected ortho, slope, hazards or classes"
+            ))
         })
     }
 }
@@ -138,7 +144,7 @@ mod tests {
             assert_eq!(serde_json::to_string(&l).unwrap(), format!("\"{l}\""));
         }
         let e = "contour".parse::<Layer>().unwrap_err().to_string();
-        assert!(e.contains("contour") && e.contains("ortho, slope or hazards"), "{e}");
+        assert!(e.contains("contour") && e.contains("ortho, slope, hazards or classes"), "{e}");
     }
 
     #[test]
