@@ -140,24 +140,41 @@ struct Raster {
 }
 
 impl Raster {
-    /// Which cell centres `polys` cover (inside or on an edge). Each polygon visits only the
-    /// cells of its own bounding box, so a site of thousands of small rocks costs the rocks'
-    /// area, not the site's area times the rocks.
+    /// Which cell centres `polys` cover (inside, by the even-odd rule over every ring, so
+    /// holes are holes). Each polygon is filled row by row between its edge crossings (a scan
+    /// line), so a cell costs a store and a row costs its crossings: an outline of hundreds of
+    /// vertices over a large box fills in milliseconds.
     fn cover(&self, polys: &[Polygon<f64>]) -> Vec<bool> {
         let mut out = vec![false; self.nx * self.ny];
+        let mut xs: Vec<f64> = Vec::new();
         for poly in polys {
-            let Some((x0, y0, x1, y1)) = extent(std::iter::once(poly)) else { continue };
-            let col = |x: f64| ((x - self.xmin) / self.cell - 0.5).clamp(0.0, self.nx as f64 - 1.0);
+            let Some((_, y0, _, y1)) = extent(std::iter::once(poly)) else { continue };
+            let edges: Vec<((f64, f64), (f64, f64))> = std::iter::once(poly.exterior())
+                .chain(poly.interiors())
+                .flat_map(|ring| ring.lines().map(|l| ((l.start.x, l.start.y), (l.end.x, l.end.y))))
+                .filter(|(a, b)| {
+                    a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()
+                })
+                .collect();
             let row = |y: f64| ((y - self.ymin) / self.cell - 0.5).clamp(0.0, self.ny as f64 - 1.0);
-            let (c0, c1) = (col(x0).floor() as usize, col(x1).ceil() as usize);
-            let (r0, r1) = (row(y0).floor() as usize, row(y1).ceil() as usize);
-            for r in r0..=r1 {
+            for r in (row(y0).floor() as usize)..=(row(y1).ceil() as usize) {
                 let y = self.ymin + (r as f64 + 0.5) * self.cell;
-                for c in c0..=c1 {
-                    let i = r * self.nx + c;
-                    if !out[i] {
-                        let p = (self.xmin + (c as f64 + 0.5) * self.cell, y);
-                        out[i] = segment_to_polygon(p, p, poly).distance == 0.0;
+                xs.clear();
+                for &(a, b) in &edges {
+                    if (a.1 <= y) != (b.1 <= y) {
+                        xs.push(a.0 + (y - a.1) * (b.0 - a.0) / (b.1 - a.1));
+                    }
+                }
+                xs.sort_by(f64::total_cmp);
+                for pair in xs.chunks_exact(2) {
+                    let first = ((pair[0] - self.xmin) / self.cell - 0.5).ceil().max(0.0);
+                    let last = ((pair[1] - self.xmin) / self.cell - 0.5).floor();
+                    if last < first || first >= self.nx as f64 {
+                        continue;
+                    }
+                    let last = last.min(self.nx as f64 - 1.0) as usize;
+                    for c in (first as usize)..=last {
+                        out[r * self.nx + c] = true;
                     }
                 }
             }
@@ -252,6 +269,25 @@ pub fn score_attempt(truth: &[Hazard], marks: &[Hazard], route: Option<&[Pt]>) -
     }
 }
 
+/// The baseline classifier scored against a sol's ground truth, once per sol (the same for
+/// every attempt at it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClassifierScores {
+    /// Per class.
+    pub by_class: Vec<ClassScore>,
+    /// Blocking classes against blocking truth, area IoU.
+    pub blocking_area_iou: Option<f64>,
+}
+
+/// Scores the classifier's outlines `predicted` against `truth`.
+#[must_use]
+pub fn score_classifier(truth: &[Hazard], predicted: &[Hazard]) -> ClassifierScores {
+    ClassifierScores {
+        by_class: score(truth, predicted),
+        blocking_area_iou: blocking_area_iou(truth, predicted),
+    }
+}
+
 /// Area IoU of the union of `predicted`'s blocking outlines against `truth`'s.
 #[must_use]
 pub fn blocking_area_iou(truth: &[Hazard], predicted: &[Hazard]) -> Option<f64> {
@@ -299,6 +335,36 @@ mod tests {
             shape: MultiPolygon::new(vec![Polygon::new(LineString::from(ring), vec![])]),
             properties: serde_json::Map::new(),
         }
+    }
+
+    /// The scan-line fill covers exactly the cell centres the polygon contains (checked
+    /// against the point-to-polygon distance of the checker's geometry), holes included.
+    #[test]
+    fn scan_line_cover_agrees_with_point_in_polygon() {
+        let outer = LineString::from(vec![
+            (0.3, 0.1),
+            (9.7, 1.3),
+            (6.1, 4.4),
+            (9.9, 9.2),
+            (4.2, 7.7),
+            (0.6, 9.9),
+            (2.2, 5.0),
+            (0.3, 0.1),
+        ]);
+        let hole = LineString::from(vec![(3.0, 2.0), (5.0, 2.2), (4.1, 3.9), (3.0, 2.0)]);
+        let poly = Polygon::new(outer, vec![hole]);
+        let grid = Raster { xmin: -1.0, ymin: -1.0, cell: 0.25, nx: 48, ny: 48 };
+        let got = grid.cover(std::slice::from_ref(&poly));
+        let mut differ = 0;
+        for r in 0..grid.ny {
+            for c in 0..grid.nx {
+                let p = (-1.0 + (c as f64 + 0.5) * 0.25, -1.0 + (r as f64 + 0.5) * 0.25);
+                let inside = segment_to_polygon(p, p, &poly).distance == 0.0;
+                differ += usize::from(inside != got[r * grid.nx + c]);
+            }
+        }
+        assert_eq!(differ, 0);
+        assert!(got.iter().filter(|b| **b).count() > 500);
     }
 
     #[test]

@@ -278,8 +278,8 @@ struct SolContext {
     baseline: Baseline,
     /// Ground truth perception is scored against (`None`: the sol has none).
     truth: Option<Arc<Vec<Hazard>>>,
-    /// The baseline classifier's outlines over the sol's area.
-    classifier: Option<Arc<Vec<Hazard>>>,
+    /// The baseline classifier over the sol's area, scored against the truth once.
+    classifier: Option<Arc<crate::perception::ClassifierScores>>,
 }
 
 fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
@@ -288,7 +288,10 @@ fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
             let toolbox = Arc::new(t.with_tile_px(tile_px));
             let baseline = Baseline::plan_with(&toolbox);
             let truth = ground_truth(&entry, &toolbox);
-            let classifier = truth.as_ref().and_then(|_| classifier_outlines(&toolbox));
+            let classifier = truth.as_ref().and_then(|t| {
+                classifier_outlines(&toolbox)
+                    .map(|c| Arc::new(crate::perception::score_classifier(t, &c)))
+            });
             SolContext { entry, toolbox: Some(toolbox), baseline, truth, classifier }
         }
         Err(e) => {
@@ -302,12 +305,12 @@ fn prepare_sol(entry: SuiteSol, tile_px: u32) -> SolContext {
 
 /// The baseline classifier's outlines over the sol's area (the yardstick a model's marks are
 /// read against); `None`, logged, when it fails.
-fn classifier_outlines(toolbox: &Toolbox) -> Option<Arc<Vec<Hazard>>> {
+fn classifier_outlines(toolbox: &Toolbox) -> Option<Vec<Hazard>> {
     let window = breadcrumb_tools::cost::mission_window(toolbox.mission(), toolbox.extent());
     breadcrumb_tools::perception::classify::classify(toolbox.bundle(), window)
         .inspect_err(|e| tracing::warn!("sol {}: classifier failed: {e}", toolbox.sol().sol.id))
         .ok()
-        .map(|m| Arc::new(m.to_hazards()))
+        .map(|m| m.to_hazards())
 }
 
 /// The sol's ground truth: the suite's truth file, else the bundle's own mapped hazards (when

@@ -28,8 +28,8 @@ pub struct ScoreInputs {
     pub reference: Option<Vec<Pt>>,
     /// The site's ground truth for perception (`None`: not scored).
     pub truth: Option<std::sync::Arc<Vec<breadcrumb_tools::terrain::Hazard>>>,
-    /// The baseline classifier's outlines over the sol's area, when it ran.
-    pub classifier: Option<std::sync::Arc<Vec<breadcrumb_tools::terrain::Hazard>>>,
+    /// The baseline classifier over the sol's area scored against the truth, when it ran.
+    pub classifier: Option<std::sync::Arc<crate::perception::ClassifierScores>>,
 }
 
 /// Every score of one attempt.
@@ -167,8 +167,8 @@ fn perception_scores(
         report.marks.iter().enumerate().filter_map(|(i, m)| m.to_hazard(i)).collect();
     let mut p = crate::perception::score_attempt(truth, &marks, route);
     if let Some(c) = inputs.classifier.as_deref() {
-        p.classifier_by_class = crate::perception::score(truth, c);
-        p.classifier_blocking_area_iou = crate::perception::blocking_area_iou(truth, c);
+        p.classifier_by_class.clone_from(&c.by_class);
+        p.classifier_blocking_area_iou = c.blocking_area_iou;
     }
     Some(p)
 }
