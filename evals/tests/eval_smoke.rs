@@ -211,9 +211,20 @@ fn the_gale_suite_runs_on_real_drives() {
             a.key.sol, a.key.model, s.status, s.cost_ratio, s.frechet_m, s.goal_error_m
         );
         assert!(a.transcript.is_file(), "{}", a.transcript.display());
+        // Perception is scored against the label drawn by eye, beside the classifier.
+        let p = s.perception.as_ref().expect("gale attempts are scored against the label");
+        assert!(!p.classifier_by_class.is_empty(), "{}: {p:?}", a.key.sol);
         if a.key.model == "reference" {
             assert!(s.accepted && s.accepted_first_submit, "{}: {s:?}", a.key.sol);
-            assert!((s.cost_ratio.unwrap() - 1.0).abs() < 1e-6, "{s:?}");
+            // Without marks the route is the baseline itself; planned around its own sand
+            // marks it is priced on the unmarked cost model, and may differ from the baseline
+            // by the planner's simplification slack (2 %) either way, or cost more.
+            let ratio = s.cost_ratio.unwrap();
+            if p.marks == 0 {
+                assert!((ratio - 1.0).abs() < 1e-6, "{s:?}");
+            } else {
+                assert!(ratio >= 0.98, "{s:?}");
+            }
             // The planner's route and the drive share ends and a 25 m corridor.
             let f = s.frechet_m.expect("a Fréchet distance to the real drive");
             assert!(f > 0.0 && f < 25.0 + 2.0, "{}: {f}", a.key.sol);
