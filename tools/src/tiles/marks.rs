@@ -110,14 +110,7 @@ pub(crate) fn zones(
         canvas.ring(&ring, 4.5 * u, [0, 0, 0], 0.45, None);
         canvas.ring(&ring, 2.5 * u, KEEP_OUT, 1.0, None);
         // The name goes at the zone's centre when that is on the tile.
-        let n = ring.len().max(1) as f64;
-        let c =
-            (ring.iter().map(|p| p.0).sum::<f64>() / n, ring.iter().map(|p| p.1).sum::<f64>() / n);
-        if c.0 > 0.0
-            && c.1 > 0.0
-            && c.0 < f64::from(frame.width_px)
-            && c.1 < f64::from(frame.height_px)
-        {
+        if let Some(c) = centre_on_tile(frame, &ring) {
             labels.push(Pending {
                 style,
                 at: c,
@@ -147,16 +140,8 @@ pub(crate) fn model_marks(
         }
         canvas.ring(&ring, 4.0 * u, [0, 0, 0], 0.45, Some(dash));
         canvas.ring(&ring, 2.0 * u, MODEL_MARK, 1.0, Some(dash));
-        let n = ring.len().saturating_sub(1).max(1) as f64;
-        let c = (
-            ring.iter().take(n as usize).map(|p| p.0).sum::<f64>() / n,
-            ring.iter().take(n as usize).map(|p| p.1).sum::<f64>() / n,
-        );
-        if c.0 > 0.0
-            && c.1 > 0.0
-            && c.0 < f64::from(frame.width_px)
-            && c.1 < f64::from(frame.height_px)
-        {
+        // The ring is closed: its last vertex repeats the first.
+        if let Some(c) = centre_on_tile(frame, &ring[..ring.len().saturating_sub(1)]) {
             labels.push(Pending {
                 style,
                 at: c,
@@ -165,6 +150,16 @@ pub(crate) fn model_marks(
             });
         }
     }
+}
+
+/// The mean of `points` (pixels), when it lies inside the tile: where a zone's or a mark's
+/// name is placed.
+fn centre_on_tile(frame: &Frame, points: &[P]) -> Option<P> {
+    let n = points.len().max(1) as f64;
+    let c =
+        (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    (c.0 > 0.0 && c.1 > 0.0 && c.0 < f64::from(frame.width_px) && c.1 < f64::from(frame.height_px))
+        .then_some(c)
 }
 
 /// The start (green disc with a heading tick) and the goal (magenta circle of the goal
