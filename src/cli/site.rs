@@ -173,12 +173,15 @@ fn classify(a: &ClassifyArgs) -> anyhow::Result<ExitStatus> {
     let started = std::time::Instant::now();
     let bundle = Bundle::open(&a.bundle)?;
     let map = classify(&bundle, bundle.dem.extent())?;
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "classified");
     let hazards = map.to_hazards();
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), n = hazards.len(), "polygons traced");
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let tif = a.out.join("classes.tif");
     let geojson = a.out.join("classes.geojson");
     map.write_geotiff(&tif, bundle.dem.crs_wkt())?;
     super::plan::write_atomic_bytes(&geojson, hazards_geojson(&hazards).as_bytes())?;
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "written");
     let areas: Vec<(String, f64, usize)> = map
         .areas_m2()
         .into_iter()

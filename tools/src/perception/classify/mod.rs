@@ -411,6 +411,7 @@ pub fn classify_with(
         .collect();
     // As many strips at once as there are threads (one strip's reads and sequential steps
     // overlap another's parallel ones), and no more, so memory stays a few strips' worth.
+    let started = std::time::Instant::now();
     let mut codes = Vec::with_capacity(w * h);
     for group in strips.chunks(rayon::current_num_threads().max(1)) {
         let done: Vec<Result<Vec<u8>>> =
@@ -419,10 +420,14 @@ pub fn classify_with(
             codes.extend(strip?);
         }
     }
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), strips = strips.len(), "features");
     let mut map = ClassMap { transform: t.shifted(c0, r0), width: w, height: h, codes };
     polygons::resolve_sand(&mut map, DARK, DARK_RIPPLED, params.rippled_share);
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "sand resolved");
     open_class(&mut map, Class::SandRipple, k(params.sand_min_half_width_m));
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "sand opened");
     polygons::drop_small_patches(&mut map);
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "small patches dropped");
     Ok(map)
 }
 

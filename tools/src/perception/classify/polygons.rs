@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon, SimplifyVwPreserve};
+use rayon::prelude::*;
 
 use super::{min_area_m2, Class, ClassMap};
 use crate::terrain::Hazard;
@@ -273,8 +274,10 @@ fn polygon(map: &ClassMap, cells: &[usize], simplify_cells: f64) -> Option<Polyg
 /// See [`ClassMap::to_hazards_with`].
 pub(super) fn to_hazards(map: &ClassMap, options: &PolygonOptions) -> Vec<Hazard> {
     let cell = map.cell_area_m2();
+    // Each patch's trace and simplification is its own (most of the time of a large map), and
+    // rayon's collect keeps the patches' order: the same bytes on any thread count.
     let mut found: Vec<(Class, usize, Polygon<f64>, f64)> = patches(map)
-        .into_iter()
+        .into_par_iter()
         .filter_map(|p| {
             let area = p.cells.len() as f64 * cell;
             let min = options.min_area_m2.unwrap_or_else(|| min_area_m2(p.class));
