@@ -49,6 +49,9 @@
       crs, minZoom: 0, maxZoom: sc.max_zoom + 2, zoomSnap: 0.5, attributionControl: false,
       maxBounds: bounds.pad(0.5), boxZoom: false, doubleClickZoom: false,
     });
+    // Violations above the terrain marks, below the waypoints (which stay draggable).
+    map.createPane('violations').style.zIndex = 580;
+    map.createPane('probe').style.zIndex = 590;
     // The view first: Leaflet's vector renderer needs one before any path is added.
     const pts = s.original_waypoints.map((p) => ll(p[0], p[1]));
     map.fitBounds(L.latLngBounds(pts).pad(0.15));
@@ -79,6 +82,17 @@
     const toLL = (c) => ll(c[0], c[1]);
     const geo = (fc, style, label) => L.geoJSON(fc, { coordsToLatLng: toLL, style, onEachFeature: (f, l) => l.bindTooltip(label(f.properties || {})) });
     const hazards = geo(s.hazards, () => ({ color: '#ff2d2d', weight: 1.2, fillOpacity: 0.08 }), (p) => 'mapped ' + (p.class || 'hazard'));
+    // Rocks are a metre across, a few pixels at the overview: ring the small ones.
+    for (const f of s.hazards.features) {
+      const ring = f.geometry.coordinates[0][0];
+      const xs = ring.map((p) => p[0]), ys = ring.map((p) => p[1]);
+      const w = Math.max(...xs) - Math.min(...xs), h = Math.max(...ys) - Math.min(...ys);
+      if (Math.max(w, h) < 4) {
+        L.circleMarker(ll((Math.max(...xs) + Math.min(...xs)) / 2, (Math.max(...ys) + Math.min(...ys)) / 2), {
+          radius: 5, color: '#ff2d2d', weight: 1.5, fill: false,
+        }).bindTooltip('mapped ' + (f.properties.class || 'hazard') + ' (' + fmt(Math.max(w, h), 1) + ' m)').addTo(hazards);
+      }
+    }
     hazards.addTo(map);
     const marks = geo(s.marks, (f) => ({ color: '#be5aff', weight: 2, dashArray: (f.properties && f.properties.blocks === false) ? '2 4' : '6 4', fillOpacity: 0.15 }),
       (p) => 'model mark ' + (p.id || '') + ' ' + (p.class || ''));
@@ -204,8 +218,12 @@
       li.dataset.gate = gate;
       if (x.x !== null && x.y !== null && isFinite(x.x) && isFinite(x.y)) {
         const colour = gate === 'checker' ? '#ff2020' : '#ff9a1f';
-        L.circleMarker(ll(x.x, x.y), { radius: 7, color: '#fff', weight: 1.5, fillColor: colour, fillOpacity: 0.95 })
-          .bindTooltip(gate + ' ' + x.rule + ': ' + x.message).addTo(violLayer);
+        // A halo, not a dot: a violation often sits under the waypoint that caused it.
+        L.circleMarker(ll(x.x, x.y), {
+          radius: 15, color: colour, weight: 3, fillColor: colour, fillOpacity: 0.18,
+          className: 'violation-mark ' + gate, pane: 'violations',
+        }).bindTooltip(gate + ' ' + x.rule + ': ' + x.message).addTo(violLayer);
+        L.circleMarker(ll(x.x, x.y), { radius: 3, stroke: false, fillColor: '#fff', fillOpacity: 1, interactive: false, pane: 'violations' }).addTo(violLayer);
         li.addEventListener('click', () => map.panTo(ll(x.x, x.y)));
       }
       list.appendChild(li);
@@ -280,7 +298,8 @@
     $('redo').disabled = !st.can_redo;
     if (st.approved) {
       $('approval-status').textContent = 'approved v' + st.approved.version + ' by ' + st.approved.reviewer + ' at ' +
-        st.approved.time + ': wrote ' + st.approved.files.map((f) => f.split('/').pop()).join(', ');
+        st.approved.time + ': wrote ' + st.approved.files.map((f) => f.split('/').pop()).join(', ') +
+        (st.version > st.approved.version + 1 ? ' (the route has been edited since: approve again to record it)' : '');
     }
     updateApprove();
     drawPlot();
@@ -362,6 +381,19 @@
       }
       g.stroke(); g.lineWidth = 1;
     });
+    // The probe: where the pointer is along the drive, and the values there.
+    if (R.probe !== null && R.probe !== undefined && R.probe < d.length) {
+      const i = R.probe, x = X(d[i]);
+      g.strokeStyle = '#e3e6ea'; g.beginPath(); g.moveTo(x, 6); g.lineTo(x, H - 22); g.stroke();
+      const t = p.tilt_deg[i], c = p.clearance_m[i];
+      const label = fmt(d[i], 1) + ' m · tilt ' + (t === null ? '–' : fmt(t, 1) + '°') + ' · clearance ' +
+        (c === null ? '–' : fmt(c, 2) + ' m') + ' · step ' + fmt(p.wheel_step_m[i], 3) + ' m';
+      g.fillStyle = 'rgba(20,23,28,.9)';
+      const w = g.measureText(label).width + 10;
+      const lx = Math.min(x + 6, W - R0 - w);
+      g.fillRect(lx, 8, w, 16);
+      g.fillStyle = '#e3e6ea'; g.fillText(label, lx + 5, 20);
+    }
     // Twin violations along the drive.
     g.fillStyle = '#ff2020';
     for (const x of R.state.evaluation.twin.violations) {
@@ -372,6 +404,27 @@
     const step = maxD > 400 ? 100 : maxD > 150 ? 50 : maxD > 60 ? 20 : 10;
     for (let m = 0; m <= maxD + 1e-6; m += step) g.fillText(m + ' m', X(m), H - 6);
     g.textAlign = 'left';
+  }
+
+  // Hovering the plot marks the rover's place on the map.
+  function setupProbe() {
+    const c = $('plot');
+    const probe = L.circleMarker([0, 0], { radius: 8, color: '#fff', weight: 2, fillColor: '#00e6ff', fillOpacity: 0.9, interactive: false, pane: 'probe' });
+    c.addEventListener('mousemove', (e) => {
+      if (!R.state) return;
+      const p = R.state.evaluation.telemetry, d = p.distance_m;
+      if (!d.length) return;
+      const r = c.getBoundingClientRect();
+      const maxD = Math.max(1, d[d.length - 1], R.state.evaluation.twin.summary.distance_m || 0);
+      const dist = (e.clientX - r.left - 64) / (r.width - 64 - 16) * maxD;
+      let i = 0;
+      while (i + 1 < d.length && d[i + 1] <= dist) i++;
+      R.probe = i;
+      probe.setLatLng(ll(p.x_m[i], p.y_m[i]));
+      if (!map.hasLayer(probe)) probe.addTo(map);
+      drawPlot();
+    });
+    c.addEventListener('mouseleave', () => { R.probe = null; probe.remove(); drawPlot(); });
   }
 
   async function refresh() {
@@ -393,11 +446,13 @@
     if (!s.ok) { message(s.data.error || 'cannot load the session', true); return; }
     R.session = s.data;
     $('sol-id').textContent = 'sol ' + s.data.sol.id;
-    $('rover').textContent = 'rover ' + s.data.rover + ' · ' + s.data.plan;
+    $('rover').textContent = 'rover ' + s.data.rover + ' · ' + s.data.plan.split('/').slice(-2).join('/');
+    $('rover').title = s.data.plan + ' (approval writes into ' + s.data.out_dir + ')';
     document.title = 'review ' + s.data.sol.id;
     $('export').href = '/api/export.geojson?token=' + token;
     setupMap(s.data);
     R.map = map;
+    R.edit = edit;
     await refresh();
     $('undo').addEventListener('click', () => edit({ op: 'undo' }));
     $('redo').addEventListener('click', () => edit({ op: 'redo' }));
@@ -410,6 +465,7 @@
       if (((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y') && R.state.can_redo) { e.preventDefault(); edit({ op: 'redo' }); }
     });
     window.addEventListener('resize', drawPlot);
+    setupProbe();
     R.ready = true;
     setTimeout(poll, 1000);
   }

@@ -119,6 +119,10 @@ pub struct TelemetryPlot {
     pub clearance_m: Vec<Option<f64>>,
     /// Largest wheel height change between poses, metres.
     pub wheel_step_m: Vec<f64>,
+    /// Where the rover was at the bucket's start, map x, metres (for the page's probe).
+    pub x_m: Vec<f64>,
+    /// Where the rover was at the bucket's start, map y, metres.
+    pub y_m: Vec<f64>,
     /// The twin's tilt limit, degrees.
     pub tilt_limit_deg: Option<f64>,
     /// The twin's belly clearance limit, metres.
@@ -325,6 +329,8 @@ fn plot(t: &twin::Telemetry, v: &TwinVerdict) -> TelemetryPlot {
             p.tilt_deg.push(None);
             p.clearance_m.push(None);
             p.wheel_step_m.push(0.0);
+            p.x_m.push((s.pose.x * 100.0).round() / 100.0);
+            p.y_m.push((s.pose.y * 100.0).round() / 100.0);
         }
         let i = p.distance_m.len() - 1;
         if let Some(state) = &s.state {
