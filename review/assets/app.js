@@ -14,8 +14,8 @@
     return fmt(v, 3) + (unit ? ' ' + unit : '');
   };
 
-  async function api(method, path, body) {
-    const opts = { method, headers: { 'x-review-token': token } };
+  async function api(method, path, body, extra) {
+    const opts = { method, headers: Object.assign({ 'x-review-token': token }, extra || {}) };
     if (body !== undefined) {
       opts.headers['content-type'] = 'application/json';
       opts.body = JSON.stringify(body);
@@ -110,6 +110,28 @@
       'Violations': violLayer,
     }, { collapsed: false, position: 'topright' }).addTo(map);
     L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
+
+    // A legend for what the chosen terrain layer's colours mean, and for the marks.
+    const legend = L.control({ position: 'bottomright' });
+    legend.onAdd = () => L.DomUtil.create('div', 'legend');
+    legend.addTo(map);
+    const swatch = (colour, text) => '<div><i style="background:' + colour + '"></i>' + text + '</div>';
+    const marksLegend = '<div><i class="ring" style="border-color:#ff2020"></i>checker violation</div>' +
+      '<div><i class="ring" style="border-color:#ff9a1f"></i>twin violation</div>' +
+      '<div><i class="line" style="background:#00e6ff"></i>wheel tracks</div>' +
+      '<div><i class="ring" style="border-color:#ff2d2d;width:8px;height:8px"></i>mapped hazard</div>' +
+      '<div><i style="background:rgba(255,80,0,.35);border:1px solid #ff5000"></i>keep-out</div>' +
+      (s.marks.features.length ? '<div><i style="border:2px dashed #be5aff"></i>model mark</div>' : '');
+    const legendFor = (name) => {
+      const lg = s.legend;
+      let body = '';
+      if (name === names.slope) body = '<b>slope</b>' + lg.slope.map(([deg, c]) => swatch(c, deg + '°' + (deg >= 30 ? ' +' : ''))).join('');
+      if (name === names.hazards) body = '<b>mapped hazards</b>' + lg.hazards.map(([n, c]) => swatch(c, n.replace('_', ' '))).join('');
+      if (name === names.classes) body = '<b>terrain classes</b>' + lg.classes.map(([n, c]) => swatch(c, n)).join('');
+      legend.getContainer().innerHTML = body + (body ? '<hr>' : '') + marksLegend;
+    };
+    legendFor(names.ortho);
+    map.on('baselayerchange', (e) => legendFor(e.name));
   }
 
   // Index of the segment nearest to a clicked point (the new waypoint goes after its start).
@@ -139,13 +161,19 @@
     R.busy = true;
     $('verdict').classList.add('busy');
     const t0 = performance.now();
-    const r = await api('POST', '/api/edit', body);
+    // The version this edit was made on: if another tab moved the plan since, the server
+    // refuses (409) rather than apply indices that may name other waypoints now.
+    const base = R.state ? { 'x-review-base-version': String(R.state.version) } : {};
+    const r = await api('POST', '/api/edit', body, base);
     if (r.ok) {
       render(r.data);
       const ms = performance.now() - t0;
       R.lastEditMs = ms;
       $('latency').textContent = 're-check ' + ms.toFixed(0) + ' ms (server ' + r.data.evaluation.server_ms.toFixed(0) + ' ms)';
       message('');
+    } else if (r.status === 409) {
+      message(r.data.error, true);
+      await refresh();
     } else {
       message(r.data.error || ('edit refused (' + r.status + ')'), true);
       if (R.state) render(R.state);

@@ -7,7 +7,7 @@
 //! | `GET /api/session` | what stays fixed: the sol, tile scheme, mapped hazards, the run's marks |
 //! | `GET /api/state` | the current waypoints, both verdicts, wheel tracks, telemetry, history |
 //! | `GET /api/version` | just the state's version, for tabs that poll |
-//! | `POST /api/edit` | an [`Edit`]; answers the new state, or 400 saying what is wrong |
+//! | `POST /api/edit` | an [`Edit`]; answers the new state, or 400 saying what is wrong (409 when `x-review-base-version` is not the current version) |
 //! | `POST /api/approve` | `{reviewer, note, version}`; 409 unless both gates pass |
 //! | `GET /api/export.geojson` | the current route as GeoJSON (a download) |
 //! | `GET /tiles/{layer}/{z}/{x}/{y}.png` | a map tile ([`crate::tiles`]) |
@@ -196,8 +196,30 @@ async fn session(State(app): State<App>) -> Response {
         "hazards": {"type": "FeatureCollection", "features": hazards},
         "marks": marks,
         "max_waypoints": crate::session::MAX_WAYPOINTS,
+        "legend": legend(),
     });
     json(body.to_string())
+}
+
+/// The colours the tiles are painted with, from the tile code's own tables, for the page's
+/// legend: the slope ramp's stops, each mapped-hazard class and each terrain class.
+fn legend() -> serde_json::Value {
+    use breadcrumb_tools::perception::Class;
+    use breadcrumb_tools::terrain::HazardClass;
+    use breadcrumb_tools::tiles::layers::{hazard_colour, SLOPE_RAMP};
+    let hex = |c: [u8; 3]| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
+    serde_json::json!({
+        "slope": SLOPE_RAMP.iter().map(|(deg, c)| serde_json::json!([deg, hex(*c)])).collect::<Vec<_>>(),
+        "hazards": HazardClass::ALL.iter().map(|h| serde_json::json!([h.as_str(), hex(hazard_colour(*h))])).collect::<Vec<_>>(),
+        "classes": Class::ALL
+            .iter()
+            .filter(|c| c.hazard().is_some())
+            .map(|c| {
+                let [r, g, b, _] = c.rgba();
+                serde_json::json!([c.name().replace('_', " "), hex([r, g, b])])
+            })
+            .collect::<Vec<_>>(),
+    })
 }
 
 async fn state(State(app): State<App>) -> Response {
@@ -212,7 +234,20 @@ async fn version(State(app): State<App>) -> Response {
     json(serde_json::json!({ "version": app.review.version() }).to_string())
 }
 
-async fn edit(State(app): State<App>, body: Bytes) -> Response {
+/// Header with the state version an edit was made on (optional; see [`Review::apply`]).
+pub const BASE_VERSION_HEADER: &str = "x-review-base-version";
+
+async fn edit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let base = match headers
+        .get(BASE_VERSION_HEADER)
+        .map(|v| v.to_str().ok().and_then(|v| v.parse().ok()))
+    {
+        None => None,
+        Some(Some(v)) => Some(v),
+        Some(None) => {
+            return error(StatusCode::BAD_REQUEST, "x-review-base-version must be a version number")
+        }
+    };
     let edit: Edit = match serde_json::from_slice(&body) {
         Ok(e) => e,
         Err(e) => {
@@ -227,7 +262,7 @@ async fn edit(State(app): State<App>, body: Bytes) -> Response {
         }
     };
     blocking(move || {
-        let st = app.review.apply(edit)?;
+        let st = app.review.apply(edit, base)?;
         Ok(json(serde_json::to_string(&st.view()).unwrap_or_default()))
     })
     .await

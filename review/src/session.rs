@@ -506,9 +506,20 @@ impl Review {
     }
 
     /// Applies `edit`, re-checks and records it; a malformed edit changes nothing and is a
-    /// [`ReviewError::BadRequest`] saying what is wrong.
-    pub fn apply(&self, edit: Edit) -> Result<MutexGuard<'_, State>> {
+    /// [`ReviewError::BadRequest`] saying what is wrong. With `base`, the version the editor
+    /// saw: when the state has moved on since (another tab edited), the edit is refused with a
+    /// [`ReviewError::Conflict`], since its waypoint indices may name other points now.
+    pub fn apply(&self, edit: Edit, base: Option<u64>) -> Result<MutexGuard<'_, State>> {
         let mut st = self.lock();
+        if let Some(b) = base {
+            if b != st.version {
+                return Err(ReviewError::Conflict(format!(
+                    "the plan changed in another tab (version {} now, you saw {b}): look again \
+                     and redo the edit",
+                    st.version
+                )));
+            }
+        }
         let before = st.waypoints.clone();
         let n = before.len();
         let out_of_range = |index: usize, max: usize| {

@@ -149,6 +149,24 @@ fn an_engineer_drags_a_waypoint_into_a_hazard_and_back_and_approves() {
     b.mouse("mouseMoved", 700.0, 800.0, 0);
     b.screenshot(&shots.join("4-probe.png"));
 
+    // Click the middle of the first segment: a waypoint is inserted there; right-click it:
+    // it is deleted.
+    let w = b.eval("breadcrumbReview.state.waypoints");
+    let n = w.as_array().unwrap().len();
+    let mid = |k: &str| f64::midpoint(w[0][k].as_f64().unwrap(), w[1][k].as_f64().unwrap());
+    let at = screen(&mut b, mid("x"), mid("y"));
+    let v = version(&mut b);
+    b.click(at.0, at.1);
+    b.wait_for(&format!("breadcrumbReview.state.version > {v} && !breadcrumbReview.busy"), 60);
+    assert_eq!(b.eval("breadcrumbReview.state.waypoints.length").as_u64().unwrap() as usize, n + 1);
+    let new = b.eval("breadcrumbReview.state.waypoints[1]");
+    let at = screen(&mut b, new["x"].as_f64().unwrap(), new["y"].as_f64().unwrap());
+    let v = version(&mut b);
+    b.right_click(at.0, at.1);
+    b.wait_for(&format!("breadcrumbReview.state.version > {v} && !breadcrumbReview.busy"), 60);
+    assert_eq!(b.eval("breadcrumbReview.state.waypoints.length").as_u64().unwrap() as usize, n);
+    assert_eq!(text(&mut b, "verdict"), "PASS");
+
     // The other terrain layers, chosen in the layer control with the mouse.
     for (name, shot) in [
         ("Slope", "5-slope.png"),

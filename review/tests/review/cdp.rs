@@ -215,6 +215,17 @@ impl Browser {
         self.mouse("mouseReleased", x, y, 1);
     }
 
+    /// A right click at `(x, y)` (the browser fires `contextmenu`).
+    pub fn right_click(&mut self, x: f64, y: f64) {
+        self.mouse("mouseMoved", x, y, 0);
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({"type": kind, "x": x, "y": y, "button": "right", "buttons": 2, "clickCount": 1}),
+            );
+        }
+    }
+
     /// Saves a PNG of the page to `path`.
     pub fn screenshot(&mut self, path: &std::path::Path) {
         use base64::Engine as _;

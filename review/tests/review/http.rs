@@ -221,4 +221,27 @@ fn a_second_client_sees_the_latest_state() {
     assert_eq!(s["waypoints"].as_array().unwrap().len(), 11);
     assert_eq!(read("/api/state")["history"].as_array().unwrap().len(), 4);
     assert_eq!(read("/api/version")["version"].as_u64().unwrap(), v0 + 4);
+
+    // A tab that has not seen the latest version cannot apply its (stale) indices.
+    let v = v0 + 4;
+    let edit = r#"{"op":"delete","index":3}"#;
+    let stale = (v - 1).to_string();
+    let (status, body) = request(
+        r.addr,
+        "POST",
+        "/api/edit",
+        &[("x-review-token", &r.token), ("x-review-base-version", &stale)],
+        Some(edit),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("changed in another tab"), "{body}");
+    let current = v.to_string();
+    let (status, body) = request(
+        r.addr,
+        "POST",
+        "/api/edit",
+        &[("x-review-token", &r.token), ("x-review-base-version", &current)],
+        Some(edit),
+    );
+    assert_eq!(status, 200, "{body}");
 }
