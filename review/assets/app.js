@@ -477,6 +477,11 @@
     $('rover').textContent = 'rover ' + s.data.rover + ' · ' + s.data.plan.split('/').slice(-2).join('/');
     $('rover').title = s.data.plan + ' (approval writes into ' + s.data.out_dir + ')';
     document.title = 'review ' + s.data.sol.id;
+    const sol = s.data.sol;
+    $('sol-notes').textContent = (sol.notes || '').trim() + ' Start (' + fmt(sol.start.x, 1) + ', ' + fmt(sol.start.y, 1) +
+      ') heading ' + fmt(sol.start.heading_deg, 1) + '°; goal (' + fmt(sol.goal.x, 1) + ', ' + fmt(sol.goal.y, 1) + ') ± ' +
+      fmt(sol.goal.tolerance_m, 1) + ' m; budget ' + fmt(sol.drive_budget_m, 0) + ' m; ' + (sol.keep_out || []).length +
+      ' keep-out zone(s); ' + s.data.marks.features.length + ' model mark(s) enforced.';
     $('export').href = '/api/export.geojson?token=' + token;
     setupMap(s.data);
     R.map = map;

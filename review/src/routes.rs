@@ -135,6 +135,9 @@ async fn index(State(app): State<App>) -> Response {
              script-src 'self'; connect-src 'self'",
         ),
     );
+    // The token is in the URL: never send it on as a referrer.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         headers.insert(header::SET_COOKIE, v);
     }
