@@ -24,8 +24,9 @@ use crate::error::{Result, ReviewError};
 /// Side of a tile, pixels.
 pub const TILE_PX: u32 = 256;
 
-/// Tiles kept rendered (about 50 kB each).
-const CACHE_TILES: usize = 1024;
+/// Tiles kept rendered: up to ~200 kB each (a 256-pixel tile of grainy orbital image barely
+/// compresses), so about 50 MB at most; a tile rendered again costs a few milliseconds.
+const CACHE_TILES: usize = 256;
 
 /// How the sol's area is cut into tiles; sent to the page as is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
