@@ -12,6 +12,7 @@ mod models;
 mod plan;
 mod propose;
 mod render;
+mod review;
 mod show;
 mod site;
 mod sol;
@@ -77,6 +78,7 @@ enum Command {
     Tools(tools::ToolsCommand),
     Tiles(tiles::TilesArgs),
     Render(render::RenderArgs),
+    Review(review::ReviewArgs),
     Twin(twin::TwinArgs),
     Verify(verify::VerifyArgs),
 }
@@ -103,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Tools(cmd) => tools::run(cmd),
         Command::Tiles(args) => tiles::run(&args),
         Command::Render(args) => render::run(&args),
+        Command::Review(args) => review::run(&args),
         Command::Twin(args) => twin::run(&args),
         Command::Verify(args) => verify::run(&args),
     }

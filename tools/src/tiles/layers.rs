@@ -52,6 +52,21 @@ pub(crate) fn base(
     layer: Layer,
     classes: Option<&ClassMap>,
 ) -> Result<Base> {
+    base_stretched(bundle, frame, layer, classes, None)
+}
+
+/// [`base`] with the image's grey levels stretched between `stretch` (from
+/// [`image_stretch`] over a larger frame) instead of the frame's own percentiles, so that
+/// neighbouring tiles of a map share one contrast.
+pub(crate) fn base_stretched(
+    bundle: &Bundle,
+    frame: &Frame,
+    layer: Layer,
+    classes: Option<&ClassMap>,
+    stretch: Option<(f32, f32)>,
+) -> Result<Base> {
+    let image_base =
+        |bundle: &Bundle, frame: &Frame, faded: bool| image_base(bundle, frame, faded, stretch);
     match layer {
         Layer::Ortho => image_base(bundle, frame, false),
         Layer::Slope => {
@@ -152,12 +167,14 @@ pub fn classes_in(frame: &Frame, map: &ClassMap) -> Vec<Class> {
 
 /// The image (or hillshade) in grey; `faded` towards mid-grey so coloured hazard fills stand
 /// out (no-data keeps its own colours).
-fn image_base(bundle: &Bundle, frame: &Frame, faded: bool) -> Result<Base> {
-    let (values, source) = match &bundle.ortho {
-        Some(ortho) => (sample(ortho, frame, Product::Value, Reduce::Mean)?, "ortho image"),
-        None => (sample(&bundle.dem, frame, Product::Hillshade, Reduce::Mean)?, "DEM hillshade"),
-    };
-    let (lo, hi) = stretch_bounds(&values);
+fn image_base(
+    bundle: &Bundle,
+    frame: &Frame,
+    faded: bool,
+    stretch: Option<(f32, f32)>,
+) -> Result<Base> {
+    let (values, source) = image_values(bundle, frame)?;
+    let (lo, hi) = stretch.unwrap_or_else(|| stretch_bounds(&values));
     let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
     Ok(paint(
         frame,
@@ -171,6 +188,22 @@ fn image_base(bundle: &Bundle, frame: &Frame, faded: bool) -> Result<Base> {
         },
         source,
     ))
+}
+
+/// The grey values of the image (or, without one, the DEM's hillshade) over `frame`, and
+/// which it was.
+fn image_values(bundle: &Bundle, frame: &Frame) -> Result<(Vec<f32>, &'static str)> {
+    Ok(match &bundle.ortho {
+        Some(ortho) => (sample(ortho, frame, Product::Value, Reduce::Mean)?, "ortho image"),
+        None => (sample(&bundle.dem, frame, Product::Hillshade, Reduce::Mean)?, "DEM hillshade"),
+    })
+}
+
+/// The grey levels a tile of `frame` would stretch its image between (its 1st and 99th
+/// percentiles); a map of many small tiles computes this once over its whole area and passes
+/// it to every tile.
+pub fn image_stretch(bundle: &Bundle, frame: &Frame) -> Result<(f32, f32)> {
+    Ok(stretch_bounds(&image_values(bundle, frame)?.0))
 }
 
 /// The 1st and 99th percentiles of the valid values (from a fixed subsample, so the stretch

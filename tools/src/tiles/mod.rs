@@ -315,6 +315,24 @@ pub fn render_image(
     Ok((canvas.img, info))
 }
 
+/// The bare picture of `layer` over `frame`: no grid, labels, legend or marks, only the image,
+/// slope ramp, hazard fills or class colours (and the no-data hatching). A map viewer that draws
+/// its own marks over the terrain tiles it with this (`breadcrumb review`), one small frame per
+/// tile and zoom level, so nothing reads more of a raster than the tile shows. The classes
+/// layer paints `classes` (or, when `None`, classifies the frame's window first). The image's
+/// grey levels are stretched between `stretch` when given ([`layers::image_stretch`] of the
+/// whole map), else between the frame's own percentiles; tiles of one map want the former, or
+/// each would have its own contrast.
+pub fn render_base(
+    bundle: &Bundle,
+    frame: &Frame,
+    layer: Layer,
+    classes: Option<&ClassMap>,
+    stretch: Option<(f32, f32)>,
+) -> Result<RgbImage> {
+    Ok(layers::base_stretched(bundle, frame, layer, classes, stretch)?.canvas.img)
+}
+
 /// The hazard classes with a mapped outline touching the frame.
 fn hazard_classes_in(bundle: &Bundle, frame: &Frame) -> Vec<HazardClass> {
     use geo::BoundingRect;
