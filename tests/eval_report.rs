@@ -186,6 +186,11 @@ fn the_report_draws_every_submitted_route_in_a_browser() {
         assert!(hits.is_empty(), "the report references {scheme} URLs: {hits:?}");
     }
     assert_eq!(html.matches("class=\"route ").count(), expected, "routes in the HTML");
+    // Every image the transcripts name was found (requests name the JPEGs the model was sent,
+    // which the transcript does not keep: the report must not go looking for them).
+    let missing: Vec<&str> =
+        html.match_indices("image not shown").map(|(i, _)| &html[i..]).collect();
+    assert!(missing.is_empty(), "the report lacks images: {}", missing[0].lines().next().unwrap());
 
     // What the browser really rendered, after the page's script ran.
     let (dom, stderr) = headless(&html_path, &["--dump-dom"]);

@@ -359,6 +359,7 @@ pub(super) fn write(
         points,
         Some(verdict),
         Some(&twin_overlay),
+        &toolbox.mark_records(),
         &RenderOptions::default(),
     ) {
         Ok(png) => {

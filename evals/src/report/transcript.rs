@@ -3,9 +3,11 @@
 //! and the checker's verdicts.
 //!
 //! Requests carry the whole conversation again every turn; a step shows only what is new in
-//! each (the first request's system prompt and task, later the text and images added since the
-//! previous one, such as revision instructions), so nothing is repeated and nothing the model
-//! saw is left out. Everything here is plain text: the page template escapes it, because model
+//! each (the first request's system prompt and task, later the text added since the previous
+//! one, such as revision instructions), so nothing is repeated and nothing the model saw is left
+//! out. A request's images are not shown with it: they are the JPEG copies of the tiles the
+//! overview and the tool results show (the transcript keeps each tile once, as the PNG it was
+//! drawn as; a request names the JPEG by the hash of its own bytes, which has no file). Everything here is plain text: the page template escapes it, because model
 //! output and tool results are not trusted to be HTML.
 
 use std::collections::HashSet;
@@ -75,25 +77,10 @@ fn num(x: f64, digits: usize) -> String {
     }
 }
 
-/// The image hashes of one content item of a normalised request (`image` or `tool_result`).
-fn content_images(c: &Value) -> Vec<String> {
-    let one = |r: &Value| r.get("sha256").and_then(Value::as_str).map(str::to_owned);
-    match c.get("type").and_then(Value::as_str) {
-        Some("image") => c.get("image").and_then(one).into_iter().collect(),
-        Some("tool_result") => c
-            .get("images")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(one).collect())
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
-/// The request's user content added since the previous request (texts not shown already, and
-/// image hashes), and how many messages it holds.
+/// The request's user content added since the previous request (texts not shown already), and
+/// how many messages it holds.
 struct NewContent {
     texts: Vec<String>,
-    hashes: Vec<String>,
     messages: usize,
 }
 
@@ -101,10 +88,8 @@ fn new_content(req: &Value, seen: usize, shown_texts: &HashSet<String>) -> NewCo
     let msgs = req["messages"].as_array().map_or(&[][..], Vec::as_slice);
     let new = msgs.get(seen.min(msgs.len())..).unwrap_or(&[]);
     let mut texts = Vec::new();
-    let mut hashes = Vec::new();
     for m in new.iter().filter(|m| m["role"] == "user") {
         for c in m["content"].as_array().map_or(&[][..], Vec::as_slice) {
-            hashes.extend(content_images(c));
             if c["type"] == "text" {
                 let t = s(&c["text"]);
                 if !shown_texts.contains(&t) {
@@ -113,7 +98,7 @@ fn new_content(req: &Value, seen: usize, shown_texts: &HashSet<String>) -> NewCo
             }
         }
     }
-    NewContent { texts, hashes, messages: msgs.len() }
+    NewContent { texts, messages: msgs.len() }
 }
 
 /// One violation of a verdict, on one line.
@@ -191,7 +176,6 @@ pub fn steps(events: &[Record], dir: &Path, bank: &mut ImageBank) -> Vec<Step> {
                 if !new.texts.is_empty() {
                     step.text = Some(cut(new.texts.join("\n\n")));
                 }
-                step.images = add_images(&new.hashes, bank);
             }
             Event::Response { turn, response, image_tokens, cost_usd, latency_ms, .. } => {
                 let calls = response.tool_calls.len();
@@ -329,9 +313,11 @@ mod tests {
     fn steps_show_new_things_once() {
         let img = "a".repeat(64);
         let tile = "b".repeat(64);
+        // Requests name the JPEGs the model was sent, by their own hashes (no file has them).
+        let (img_jpeg, tile_jpeg) = ("c".repeat(64), "d".repeat(64));
         let task = json!({"role": "user", "content": [
             {"type": "text", "text": "Plan the drive <b>now</b>"},
-            {"type": "image", "image": {"sha256": img}}]});
+            {"type": "image", "image": {"sha256": img_jpeg}}]});
         let budgets = json!({"max_turns": 30, "max_tokens": null, "max_cost_usd": null,
             "deadline": null});
         let events = vec![
@@ -355,7 +341,7 @@ mod tests {
                    "request": {"system": "be safe", "messages": [task,
                 {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
                 {"role": "user", "content": [
-                    {"type": "tool_result", "call_id": "c1", "content": "{}", "images": [{"sha256": tile}]},
+                    {"type": "tool_result", "call_id": "c1", "content": "{}", "images": [{"sha256": tile_jpeg}]},
                     {"type": "text", "text": "call a tool"},
                     {"type": "text", "text": "The checker rejected the route: fix it."}]}]}}),
             json!({"event": "mystery", "seq": 9, "t_ms": 10, "payload": 1}),

@@ -88,7 +88,7 @@ pub fn render_overlay_with(
     verdict: Option<&Verdict>,
     opts: &RenderOptions,
 ) -> Result<Vec<u8>> {
-    render_overlay_twin(bundle, sol, waypoints, verdict, None, opts)
+    render_overlay_twin(bundle, sol, waypoints, verdict, None, &[], opts)
 }
 
 /// What the digital twin adds to an overlay: its verdict (violations drawn as crosses labelled
@@ -101,13 +101,16 @@ pub struct TwinOverlay<'a> {
     pub tracks: &'a [Vec<(f64, f64)>],
 }
 
-/// [`render_overlay_with`] with the twin's wheel tracks and violations drawn too.
+/// [`render_overlay_with`] with the twin's wheel tracks and violations drawn too, and the
+/// model's hazard marks (violet outlines with their ids, as on the tiles the model saw), so
+/// the dossier's picture shows what the route was kept away from.
 pub fn render_overlay_twin(
     bundle: &Bundle,
     sol: &Sol,
     waypoints: &[(f64, f64)],
     verdict: Option<&Verdict>,
     twin: Option<&TwinOverlay<'_>>,
+    model_marks: &[crate::perception::MarkRecord],
     opts: &RenderOptions,
 ) -> Result<Vec<u8>> {
     let request = overlay_request(sol, waypoints, verdict, opts);
@@ -129,6 +132,7 @@ pub fn render_overlay_twin(
         .with_route(waypoints)
         .with_violations(&violations)
         .with_hazard_outlines()
+        .with_model_marks(model_marks)
         .with_wheel_tracks(tracks);
     let (left, _) = render_image(bundle, &request, &overlays)?;
     let (right, _) = render_image(bundle, &request.with_layer(Layer::Slope), &overlays)?;
