@@ -453,7 +453,10 @@ fn run<S: Slots>(
     let (oc, or) = (frame.col0 as f64 - PAD as f64 + 0.5, frame.row0 as f64 - PAD as f64 + 0.5);
     let heuristic = |p: usize| -> f64 {
         let (c, r) = ((p % pw) as f64 + oc, (p / pw) as f64 + or);
-        let d = ((c - gu) * dx).hypot((r - gv) * dy) - radius;
+        // sqrt, not hypot: libm's overflow-safe `hypot` is several times slower, and
+        // distances on a grid cannot overflow.
+        let (ex, ey) = ((c - gu) * dx, (r - gv) * dy);
+        let d = (ex * ex + ey * ey).sqrt() - radius;
         if d > 0.0 {
             d * cmin
         } else {
