@@ -697,6 +697,24 @@ mod tests {
     }
 
     #[test]
+    fn a_coarse_grid_made_elsewhere_plugs_in_through_map_coordinates() {
+        // The seam for overviews: a coarse grid of 6 m cells whose origin is not a fine cell
+        // corner, knowing nothing of the walls (as a decimated read would miss thin ones).
+        let g = terrain(240);
+        let t = GeoTransform { x0: -3.0, y0: 245.0, dx: 6.0, dy: -6.0 };
+        let c = CostGrid::from_costs(42, 42, t, &[1.0; 42 * 42]).unwrap();
+        let coarse = CoarseGrid { conservative: c, optimistic: None };
+        let (s, e) = ((3.5, 236.5), (236.5, 3.5));
+        let r =
+            plan_strategic_on_grids(&g, &coarse, s, e, 0.5, &StrategicOptions::default()).unwrap();
+        let best =
+            astar(&g, g.cell_at(s).unwrap(), &Target::disc(&g, e, 0.5), Constraints::NONE).unwrap();
+        assert!(r.cost >= best.cost - 1e-9 && r.cost <= 1.05 * best.cost, "{}", r.cost);
+        assert!(r.cells.iter().all(|&i| g.passable(i, Constraints::NONE)));
+        assert_eq!(r.coarse_graph, CoarseGraph::Conservative);
+    }
+
+    #[test]
     fn a_walled_goal_is_refused_at_coarse_scale_and_off_map_is_named() {
         let n = 64;
         let mut c = vec![1.0f32; n * n];
