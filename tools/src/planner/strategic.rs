@@ -454,7 +454,11 @@ pub fn plan_strategic_on_grids(
         let (Some(cs), Some(cg)) = (g.cell_at(start), g.cell_at(goal)) else {
             return refuse("the coarse grid does not cover the start and the goal".into(), vec![]);
         };
-        let ctarget = Target::disc(&g, goal, tolerance_m);
+        // Every block holding a point within the tolerance of the goal (its centre is within
+        // the tolerance plus half a block diagonal), so a fine target cell is never in a
+        // block the coarse search cannot end on.
+        let (bx, by) = g.transform().resolution();
+        let ctarget = Target::disc(&g, goal, tolerance_m + 0.5 * bx.hypot(by));
         if which == CoarseGraph::Conservative {
             let mut cells = ctarget.cells().to_vec();
             cells.extend([cs, cg]);
