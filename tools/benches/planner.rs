@@ -8,16 +8,28 @@
 //! - a 4000 x 4000 grid (16 M cells; target under 10 s and 1 GB) searched once in a child
 //!   process, which reports its time and peak resident memory (`VmHWM`).
 //!
-//! Run with `cargo bench -p breadcrumb-tools --bench planner`.
+//! - the strategic planner against the full search on a 2 km x 2 km synthetic site at 1 m
+//!   (`tests/synthetic.rs`, the real cost model with heading masks), seeded start/goal pairs:
+//!   time, cost ratio and peak memory of each, each in its own child process.
+//!
+//! Run with `cargo bench -p breadcrumb-tools --bench planner` (set `BREADCRUMB_BENCH_SITE_M`
+//! to change the strategic site's side, metres, and `BREADCRUMB_BENCH_STRATEGIC_ONLY=1` for the
+//! strategic comparison alone).
 
 use std::ops::Add;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use breadcrumb_tools::cost::{Constraints, CostGrid, MOVES};
-use breadcrumb_tools::planner::{astar, Target};
-use breadcrumb_tools::terrain::GeoTransform;
+use breadcrumb_tools::checker::{Mission, Pt};
+use breadcrumb_tools::cost::{build_cost_grid, Constraints, CostGrid, MOVES};
+use breadcrumb_tools::planner::{
+    aggregate, astar, plan_strategic_on_grids, CoarseCost, StrategicOptions, Target,
+};
+use breadcrumb_tools::terrain::{GeoTransform, RoverProfile};
 use criterion::{criterion_main, Criterion};
+
+#[path = "../tests/synthetic.rs"]
+mod synthetic;
 
 const CHILD_ENV: &str = "BREADCRUMB_BENCH_PLANNER_CHILD";
 
@@ -98,7 +110,9 @@ fn theirs(g: &CostGrid, start: usize, goal: usize) -> Option<f64> {
         },
         |&u| {
             let p = g.centre(u);
-            Cost((p.0 - gp.0).hypot(p.1 - gp.1) * cmin)
+            // The same expression as ours (sqrt, not hypot).
+            let (ex, ey) = (p.0 - gp.0, p.1 - gp.1);
+            Cost((ex * ex + ey * ey).sqrt() * cmin)
         },
         |&u| u == goal,
     )
@@ -138,6 +152,157 @@ fn child_4km() {
     );
 }
 
+/// Side of the strategic bench site, cells of 1 m.
+fn site_n() -> usize {
+    std::env::var("BREADCRUMB_BENCH_SITE_M").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+}
+
+/// The strategic bench site's cost grid (the real cost model), and how long it took.
+fn site_grid(n: usize) -> (CostGrid, f64) {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/rovers/perseverance.toml");
+    let profile = RoverProfile::load(&p).expect("rover");
+    let dem = synthetic::synthetic_dem(n, 15);
+    let nf = n as f64;
+    let m = Mission {
+        label: "bench".into(),
+        start: (0.5 * nf, 0.5 * nf),
+        start_heading_deg: None,
+        goal: (0.5 * nf, 0.5 * nf),
+        goal_tolerance_m: 1.0,
+        keep_in: None,
+        keep_out: Vec::new(),
+        drive_budget_m: 4.0 * nf,
+    };
+    let t0 = Instant::now();
+    let g = build_cost_grid(&dem, &[], &m, &profile).expect("cost grid");
+    (g, t0.elapsed().as_secs_f64())
+}
+
+/// Seeded start/goal pairs across the site, moved to the nearest feasible cells.
+fn site_pairs(g: &CostGrid, n: usize) -> Vec<(Pt, Pt)> {
+    let nf = n as f64;
+    let raw = [
+        ((0.02, 0.02), (0.98, 0.98)),
+        ((0.97, 0.05), (0.04, 0.95)),
+        ((0.5, 0.01), (0.45, 0.99)),
+        ((0.01, 0.6), (0.99, 0.3)),
+    ];
+    let near = |p: (f64, f64)| -> Pt {
+        let (c, r) = g.col_row(g.cell_at((p.0 * nf, p.1 * nf)).expect("on the site"));
+        for rad in 0i64..60 {
+            for dr in -rad..=rad {
+                for dc in -rad..=rad {
+                    if dr.abs().max(dc.abs()) != rad {
+                        continue;
+                    }
+                    if let Some(i) = g.index(c as i64 + dc, r as i64 + dr) {
+                        if g.passable(i, Constraints::NONE) && g.axes(i, Constraints::NONE) != 0 {
+                            return g.centre(i);
+                        }
+                    }
+                }
+            }
+        }
+        panic!("no feasible cell near {p:?}")
+    };
+    raw.iter().map(|&(a, b)| (near(a), near(b))).collect()
+}
+
+/// Strategic plans on the site (run as a child, so its peak memory is its own); prints one
+/// line per pair with its cost, for the parent to compare.
+fn child_strategic(n: usize, how: CoarseCost) {
+    let (g, built) = site_grid(n);
+    let t0 = Instant::now();
+    let coarse = aggregate(&g, 8.0, how).expect("coarse");
+    let agg = t0.elapsed().as_secs_f64();
+    println!("grid {built:.2} s, aggregate {agg:.3} s");
+    let opts = StrategicOptions { coarse_cost: how, ..StrategicOptions::default() };
+    for (s, e) in site_pairs(&g, n) {
+        let t = Instant::now();
+        let r = plan_strategic_on_grids(&g, &coarse, s, e, 1.0, &opts).expect("a strategic route");
+        println!(
+            "pair {:.0},{:.0}->{:.0},{:.0} cost {:.3} secs {:.3} corridor_m {} corridor_cells {} \
+             graph {:?}",
+            s.0,
+            s.1,
+            e.0,
+            e.1,
+            r.cost,
+            t.elapsed().as_secs_f64(),
+            r.corridor_m,
+            r.stats.corridor_cells,
+            r.coarse_graph
+        );
+    }
+    println!("peak_rss_mb {:.0}", peak_rss_mb());
+}
+
+/// Full-resolution searches on the site (run as a child).
+fn child_full(n: usize) {
+    let (g, built) = site_grid(n);
+    println!("grid {built:.2} s");
+    for (s, e) in site_pairs(&g, n) {
+        let t = Instant::now();
+        let start = g.cell_at(s).expect("start");
+        let r = astar(&g, start, &Target::disc(&g, e, 1.0), Constraints::NONE).expect("a route");
+        println!(
+            "pair {:.0},{:.0}->{:.0},{:.0} cost {:.3} secs {:.3}",
+            s.0,
+            s.1,
+            e.0,
+            e.1,
+            r.cost,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    println!("peak_rss_mb {:.0}", peak_rss_mb());
+}
+
+/// Runs this bench as a child in `mode`; its stdout.
+fn child(mode: &str) -> String {
+    let exe = std::env::current_exe().expect("bench executable");
+    match Command::new(exe).env(CHILD_ENV, mode).output() {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => format!("child {mode} failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => format!("child {mode} failed to start: {e}"),
+    }
+}
+
+/// `(cost, secs)` of each `pair` line of a child's output.
+fn pairs_of(out: &str) -> Vec<(f64, f64)> {
+    out.lines()
+        .filter(|l| l.starts_with("pair "))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let at = |k: &str| w.iter().position(|x| *x == k).and_then(|i| w[i + 1].parse().ok());
+            (at("cost").unwrap_or(f64::NAN), at("secs").unwrap_or(f64::NAN))
+        })
+        .collect()
+}
+
+/// The strategic planner against the full search on the 2 km site.
+fn report_strategic() {
+    let n = site_n();
+    println!("strategic vs full search, {n} x {n} m synthetic site at 1 m, 8 m coarse cells:");
+    let full = child("full");
+    print!("full search:\n{full}");
+    let full_p = pairs_of(&full);
+    for (mode, name) in [("strategic", "mean"), ("strategic-max", "max")] {
+        let out = child(mode);
+        print!("strategic ({name} coarse costs):\n{out}");
+        for (k, (a, b)) in pairs_of(&out).iter().zip(&full_p).enumerate() {
+            println!(
+                "  pair {k}: cost ratio {:.4}, {:.1}x faster ({:.2} s vs {:.2} s)",
+                a.0 / b.0,
+                b.1 / a.1,
+                a.1,
+                b.1
+            );
+        }
+    }
+}
+
 fn report() {
     let n = 1000;
     let g = grid(n);
@@ -165,11 +330,19 @@ fn report() {
 }
 
 fn benches() {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        child_4km();
+    match std::env::var(CHILD_ENV).as_deref() {
+        Ok("full") => return child_full(site_n()),
+        Ok("strategic") => return child_strategic(site_n(), CoarseCost::Mean),
+        Ok("strategic-max") => return child_strategic(site_n(), CoarseCost::Max),
+        Ok(_) => return child_4km(),
+        Err(_) => {}
+    }
+    if std::env::var_os("BREADCRUMB_BENCH_STRATEGIC_ONLY").is_some() {
+        report_strategic();
         return;
     }
     report();
+    report_strategic();
     let n = 1000;
     let g = grid(n);
     let (s, e) = ends(n);

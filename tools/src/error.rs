@@ -56,6 +56,26 @@ pub enum ToolsError {
     /// A caller passed an argument that cannot be honoured.
     #[error("invalid argument: {0}")]
     Argument(String),
+    /// A point a caller gave lies off the map.
+    #[error("{what} ({x:.1}, {y:.1}) lies off the map: the DEM covers x {:.1}..{:.1}, y {:.1}..{:.1}", extent.0, extent.2, extent.1, extent.3)]
+    OffMap {
+        /// Which point (`start`, `goal`).
+        what: String,
+        /// Its map x, metres.
+        x: f64,
+        /// Its map y, metres.
+        y: f64,
+        /// The map extent `(xmin, ymin, xmax, ymax)`.
+        extent: (f64, f64, f64, f64),
+    },
+    /// The strategic planner found no route: where it is blocked, and by what.
+    #[error("no strategic route: {reason}")]
+    NoStrategicRoute {
+        /// Which constraint walls the goal off, and where, in a sentence.
+        reason: String,
+        /// The constraints named in `reason`.
+        walls: Vec<crate::cost::Constraint>,
+    },
     /// Writing an output failed.
     #[error("{path}: cannot write: {detail}")]
     Write {

@@ -16,18 +16,26 @@
 //!    itself passed, so this ends).
 //! 4. **Refusal** ([`diagnose`]): when no route exists, which constraint walls the goal off.
 //!
+//! [`strategic`] plans kilometre-scale routes coarse to fine (a coarse grid, then this search
+//! in a corridor around the coarse route).
+//!
 //! [`output`] turns a route into the plan JSON and GeoJSON that `breadcrumb plan` writes.
 
 pub mod diagnose;
 pub mod output;
 pub mod route;
 pub mod search;
+pub mod strategic;
 
 use serde::Serialize;
 
 pub use diagnose::Diagnosis;
 pub use output::PLANNER_MODEL;
-pub use search::{astar, astar_from, SearchResult, Target, ALL_MOVES};
+pub use search::{astar, astar_from, astar_within, Region, SearchResult, Target, ALL_MOVES};
+pub use strategic::{
+    aggregate, plan_strategic, plan_strategic_on_grids, CoarseCost, CoarseGrid, StrategicOptions,
+    StrategicRoute,
+};
 
 use crate::checker::walk::{heading_of, SegmentTerrain, Walker};
 use crate::checker::{rules, Checker, ElevationSource, Mission, Pt, Verdict};

@@ -210,27 +210,215 @@ pub fn astar_from(
     target: &Target,
     relaxed: Constraints,
 ) -> Option<SearchResult> {
-    let (w, h) = (grid.width(), grid.height());
+    let frame = Frame { col0: 0, row0: 0, width: grid.width(), height: grid.height() };
+    let pw = frame.width + 2 * PAD;
+    let cells = pw * (frame.height + 2 * PAD);
+    run(grid, &frame, None, &Dense(cells), start, first_moves, target, relaxed)
+}
+
+/// The cells a search may use: a rectangle of the grid (`col0`, `row0`, `width` x `height`)
+/// and which of its cells are in (row-major over the rectangle). The strategic planner's
+/// corridor around a coarse route.
+///
+/// Memory of a search within a region: 5 bytes per cell of the rectangle (costs, heading
+/// masks, slot numbers: 9 with the slots) plus about 13 bytes per search state of the cells
+/// inside (17 states a cell on a grid with heading masks), so a thin corridor across a large
+/// grid costs little more than its own cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    /// Left column of the rectangle.
+    pub col0: usize,
+    /// Top row of the rectangle.
+    pub row0: usize,
+    /// Columns of the rectangle.
+    pub width: usize,
+    /// Rows of the rectangle.
+    pub height: usize,
+    /// Whether each cell of the rectangle is in, row-major.
+    pub inside: Vec<bool>,
+}
+
+impl Region {
+    /// Every cell of `grid` whose `(col, row)` `keep` accepts, within the smallest rectangle
+    /// holding them all (`None` when there is none).
+    #[must_use]
+    pub fn from_fn(grid: &CostGrid, keep: impl Fn(usize, usize) -> bool) -> Option<Self> {
+        let (w, h) = (grid.width(), grid.height());
+        let (mut c0, mut r0, mut c1, mut r1) = (usize::MAX, usize::MAX, 0, 0);
+        for r in 0..h {
+            for c in 0..w {
+                if keep(c, r) {
+                    (c0, r0, c1, r1) = (c0.min(c), r0.min(r), c1.max(c), r1.max(r));
+                }
+            }
+        }
+        if c0 == usize::MAX {
+            return None;
+        }
+        let (width, height) = (c1 + 1 - c0, r1 + 1 - r0);
+        let mut inside = vec![false; width * height];
+        for r in 0..height {
+            for c in 0..width {
+                inside[r * width + c] = keep(c0 + c, r0 + r);
+            }
+        }
+        Some(Region { col0: c0, row0: r0, width, height, inside })
+    }
+
+    /// Whether grid cell `(col, row)` is in.
+    #[must_use]
+    pub fn contains(&self, col: usize, row: usize) -> bool {
+        col >= self.col0
+            && row >= self.row0
+            && col < self.col0 + self.width
+            && row < self.row0 + self.height
+            && self.inside[(row - self.row0) * self.width + col - self.col0]
+    }
+
+    /// Number of cells in.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.inside.iter().filter(|&&b| b).count()
+    }
+}
+
+/// [`astar_from`] using only the cells of `region` (the others count as infeasible): the
+/// same graph, costs and heading rules, so a route found is a route of the whole grid, and
+/// the cheapest one among those within the region. `None` also when the start or every
+/// target cell lies outside the region.
+#[must_use]
+pub fn astar_within(
+    grid: &CostGrid,
+    start: usize,
+    first_moves: u16,
+    target: &Target,
+    relaxed: Constraints,
+    region: &Region,
+) -> Option<SearchResult> {
+    if region.col0 + region.width > grid.width() || region.row0 + region.height > grid.height() {
+        return None;
+    }
+    let frame =
+        Frame { col0: region.col0, row0: region.row0, width: region.width, height: region.height };
+    let pw = frame.width + 2 * PAD;
+    let cells = pw * (frame.height + 2 * PAD);
+    // Slot numbers for the cells inside, in padded-frame order.
+    let mut slot = vec![u32::MAX; cells];
+    let mut cell = Vec::with_capacity(region.count());
+    for r in 0..region.height {
+        for c in 0..region.width {
+            if region.inside[r * region.width + c] {
+                let p = (r + PAD) * pw + c + PAD;
+                slot[p] = u32::try_from(cell.len()).ok()?;
+                cell.push(p as u32);
+            }
+        }
+    }
+    let slots = Sparse { slot, cell };
+    run(grid, &frame, Some(region), &slots, start, first_moves, target, relaxed)
+}
+
+/// The rectangle of the grid a search runs over.
+struct Frame {
+    col0: usize,
+    row0: usize,
+    width: usize,
+    height: usize,
+}
+
+/// Numbers the padded cells the search may reach, so that per-state arrays need only cover
+/// them: every padded cell ([`Dense`], the whole-grid search) or the cells of a region
+/// ([`Sparse`]). Only ever asked about cells the search can enter (finite cost).
+trait Slots {
+    /// Number of slots.
+    fn len(&self) -> usize;
+    /// The slot of padded cell `p`.
+    fn slot(&self, p: usize) -> usize;
+    /// The padded cell of slot `s`.
+    fn cell(&self, s: usize) -> usize;
+}
+
+struct Dense(usize);
+
+impl Slots for Dense {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0
+    }
+    #[inline]
+    fn slot(&self, p: usize) -> usize {
+        p
+    }
+    #[inline]
+    fn cell(&self, s: usize) -> usize {
+        s
+    }
+}
+
+struct Sparse {
+    slot: Vec<u32>,
+    cell: Vec<u32>,
+}
+
+impl Slots for Sparse {
+    #[inline]
+    fn len(&self) -> usize {
+        self.cell.len()
+    }
+    #[inline]
+    fn slot(&self, p: usize) -> usize {
+        self.slot[p] as usize
+    }
+    #[inline]
+    fn cell(&self, s: usize) -> usize {
+        self.cell[s] as usize
+    }
+}
+
+/// The search itself, over `frame` (cells outside `region`, when given, count as infeasible).
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+fn run<S: Slots>(
+    grid: &CostGrid,
+    frame: &Frame,
+    region: Option<&Region>,
+    slots: &S,
+    start: usize,
+    first_moves: u16,
+    target: &Target,
+    relaxed: Constraints,
+) -> Option<SearchResult> {
+    let w = grid.width();
+    let (fw, fh) = (frame.width, frame.height);
     if start >= grid.len() || !grid.passable(start, relaxed) || target.cells.is_empty() {
+        return None;
+    }
+    let (sc, sr) = grid.col_row(start);
+    if sc < frame.col0 || sr < frame.row0 || sc >= frame.col0 + fw || sr >= frame.row0 + fh {
+        return None;
+    }
+    if region.is_some_and(|g| !g.contains(sc, sr)) {
         return None;
     }
     let turns = grid.has_axes();
     let dirs: usize = if turns { 17 } else { 1 };
     let start_dir: usize = if turns { 16 } else { 0 };
-    let pw = w + 2 * PAD;
-    let ph = h + 2 * PAD;
+    let pw = fw + 2 * PAD;
+    let ph = fh + 2 * PAD;
     let cells = pw * ph;
-    let states = cells.checked_mul(dirs)?;
+    let states = slots.len().checked_mul(dirs)?;
     if states >= CLOSED as usize {
         return None;
     }
     let mut pc = vec![f32::INFINITY; cells];
     let mut pm = if turns { vec![0u8; cells] } else { Vec::new() };
     let (costs, blocked) = (grid.costs(), grid.blocked());
-    for r in 0..h {
+    for r in 0..fh {
         let base = (r + PAD) * pw + PAD;
-        for c in 0..w {
-            let i = r * w + c;
+        for c in 0..fw {
+            if region.is_some_and(|g| !g.inside[r * fw + c]) {
+                continue;
+            }
+            let i = (r + frame.row0) * w + c + frame.col0;
             if blocked[i].without(relaxed).is_empty() {
                 let axes = grid.axes(i, relaxed);
                 if axes != 0 {
@@ -262,17 +450,21 @@ pub fn astar_from(
     let (dx, dy) = t.resolution();
     let (gu, gv) = t.to_cell(target.point.0, target.point.1);
     let radius = target.radius_m;
+    let (oc, or) = (frame.col0 as f64 - PAD as f64 + 0.5, frame.row0 as f64 - PAD as f64 + 0.5);
     let heuristic = |p: usize| -> f64 {
-        let (c, r) = ((p % pw) as f64 - PAD as f64 + 0.5, (p / pw) as f64 - PAD as f64 + 0.5);
-        let d = ((c - gu) * dx).hypot((r - gv) * dy) - radius;
+        let (c, r) = ((p % pw) as f64 + oc, (p / pw) as f64 + or);
+        // sqrt, not hypot: libm's overflow-safe `hypot` is several times slower, and
+        // distances on a grid cannot overflow.
+        let (ex, ey) = ((c - gu) * dx, (r - gv) * dy);
+        let d = (ex * ex + ey * ey).sqrt() - radius;
         if d > 0.0 {
             d * cmin
         } else {
             0.0
         }
     };
-    let to_padded = |i: usize| (i / w + PAD) * pw + i % w + PAD;
-    let to_grid = |p: usize| (p / pw - PAD) * w + p % pw - PAD;
+    let to_padded = |i: usize| (i / w - frame.row0 + PAD) * pw + i % w - frame.col0 + PAD;
+    let to_grid = |p: usize| (p / pw - PAD + frame.row0) * w + p % pw - PAD + frame.col0;
 
     let mut g = vec![f64::INFINITY; states];
     let mut pos = vec![UNSEEN; states];
@@ -281,23 +473,25 @@ pub fn astar_from(
     let mut parent = vec![u8::MAX; states];
     let mut heap = Heap { items: Vec::with_capacity(1024) };
     let sp = to_padded(start);
-    let s = sp * dirs + start_dir;
+    let s = slots.slot(sp) * dirs + start_dir;
     g[s] = 0.0;
     let hs = heuristic(sp);
     heap.push_or_decrease(Entry { f: hs, h: hs, node: s as u32 }, &mut pos);
     let mut expanded = 0usize;
     while let Some(e) = heap.pop(&mut pos) {
         let st = e.node as usize;
-        let (u, din) = if turns { (st / dirs, st % dirs) } else { (st, 0) };
+        let (u, din) = if turns { (slots.cell(st / dirs), st % dirs) } else { (slots.cell(st), 0) };
         expanded += 1;
         if target.contains(to_grid(u)) {
             let mut path = vec![to_grid(u)];
             let mut cur = st;
             while cur != s {
-                let (p, d) = if turns { (cur / dirs, cur % dirs) } else { (cur, 0) };
+                let (p, d) =
+                    if turns { (slots.cell(cur / dirs), cur % dirs) } else { (slots.cell(cur), 0) };
                 let k = if turns { d } else { parent[cur] as usize };
                 let prev = (p as isize - moves[k].to) as usize;
-                cur = if turns { prev * dirs + parent[cur] as usize } else { prev };
+                let ps = slots.slot(prev);
+                cur = if turns { ps * dirs + parent[cur] as usize } else { ps };
                 path.push(to_grid(prev));
             }
             path.reverse();
@@ -334,7 +528,8 @@ pub fn astar_from(
                     continue;
                 }
             }
-            let ns = if turns { v * dirs + k } else { v };
+            let vs = slots.slot(v);
+            let ns = if turns { vs * dirs + k } else { vs };
             if pos[ns] == CLOSED {
                 continue;
             }
@@ -399,5 +594,33 @@ mod tests {
         assert_eq!(t.cells(), &[16, 17, 18, 19]);
         let r = astar(&g, 0, &t, Constraints::NONE).unwrap();
         assert_eq!(*r.path.last().unwrap(), 16);
+    }
+
+    #[test]
+    fn a_region_search_finds_the_whole_grid_route_when_it_holds_it() {
+        let mut c = vec![1.0f32; 400];
+        for r in 3..17 {
+            c[r * 20 + 10] = f32::INFINITY;
+        }
+        let g = grid(20, 20, &c);
+        let (s, e) = (5 * 20 + 2, 14 * 20 + 17);
+        let full = astar(&g, s, &Target::cell(&g, e), Constraints::NONE).unwrap();
+        let on: Vec<usize> = full.path.clone();
+        let near = |c: usize, r: usize| {
+            on.iter().any(|&i| {
+                let (pc, pr) = g.col_row(i);
+                pc.abs_diff(c) <= 2 && pr.abs_diff(r) <= 2
+            })
+        };
+        let region = Region::from_fn(&g, near).unwrap();
+        assert!(region.count() < 400);
+        let t = Target::cell(&g, e);
+        let within = astar_within(&g, s, ALL_MOVES, &t, Constraints::NONE, &region).unwrap();
+        assert_eq!(within.path, full.path);
+        assert!((within.cost - full.cost).abs() < 1e-12);
+        assert!(within.expanded <= full.expanded);
+        // A region around the straight line only: the wall is in the way.
+        let line = Region::from_fn(&g, |c, r| r.abs_diff(5 + (c * 9) / 15) <= 1).unwrap();
+        assert!(astar_within(&g, s, ALL_MOVES, &t, Constraints::NONE, &line).is_none());
     }
 }
