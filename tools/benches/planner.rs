@@ -188,24 +188,7 @@ fn site_pairs(g: &CostGrid, n: usize) -> Vec<(Pt, Pt)> {
         ((0.5, 0.01), (0.45, 0.99)),
         ((0.01, 0.6), (0.99, 0.3)),
     ];
-    let near = |p: (f64, f64)| -> Pt {
-        let (c, r) = g.col_row(g.cell_at((p.0 * nf, p.1 * nf)).expect("on the site"));
-        for rad in 0i64..60 {
-            for dr in -rad..=rad {
-                for dc in -rad..=rad {
-                    if dr.abs().max(dc.abs()) != rad {
-                        continue;
-                    }
-                    if let Some(i) = g.index(c as i64 + dc, r as i64 + dr) {
-                        if g.passable(i, Constraints::NONE) && g.axes(i, Constraints::NONE) != 0 {
-                            return g.centre(i);
-                        }
-                    }
-                }
-            }
-        }
-        panic!("no feasible cell near {p:?}")
-    };
+    let near = |p: (f64, f64)| synthetic::feasible_near(g, (p.0 * nf, p.1 * nf), 60);
     raw.iter().map(|&(a, b)| (near(a), near(b))).collect()
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use breadcrumb_tools::checker::{Mission, Pt};
-use breadcrumb_tools::cost::{build_cost_grid, Constraint, Constraints, CostGrid, MOVES};
+use breadcrumb_tools::cost::{build_cost_grid, Constraint, Constraints, MOVES};
 use breadcrumb_tools::planner::{
     aggregate, astar, plan_strategic, plan_strategic_on_grids, CoarseCost, StrategicOptions, Target,
 };
@@ -14,7 +14,7 @@ use breadcrumb_tools::terrain::RoverProfile;
 use breadcrumb_tools::ToolsError;
 use geo::{LineString, Polygon};
 
-use super::synthetic::synthetic_dem;
+use super::synthetic::{feasible_near, synthetic_dem};
 
 fn rover() -> RoverProfile {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rovers/perseverance.toml");
@@ -32,26 +32,6 @@ fn mission(start: Pt, goal: Pt, n: usize) -> Mission {
         keep_out: Vec::new(),
         drive_budget_m: 4.0 * n as f64,
     }
-}
-
-/// The feasible cell centre nearest `p` (spiralling out).
-fn feasible_near(g: &CostGrid, p: Pt) -> Pt {
-    let (c, r) = g.col_row(g.cell_at(p).unwrap());
-    for rad in 0i64..40 {
-        for dr in -rad..=rad {
-            for dc in -rad..=rad {
-                if dr.abs().max(dc.abs()) != rad {
-                    continue;
-                }
-                if let Some(i) = g.index(c as i64 + dc, r as i64 + dr) {
-                    if g.passable(i, Constraints::NONE) && g.axes(i, Constraints::NONE) != 0 {
-                        return g.centre(i);
-                    }
-                }
-            }
-        }
-    }
-    panic!("no feasible cell near {p:?}");
 }
 
 #[test]
@@ -73,7 +53,7 @@ fn refined_routes_are_within_5_percent_of_the_optimum_on_allowed_cells() {
         ((5.0, 300.0), (475.0, 120.0)),
     ];
     for (a, b) in pairs {
-        let (s, e) = (feasible_near(&fine, a), feasible_near(&fine, b));
+        let (s, e) = (feasible_near(&fine, a, 40), feasible_near(&fine, b, 40));
         let r = plan_strategic_on_grids(&fine, &coarse, s, e, 1.0, &opts).unwrap();
         let start = fine.cell_at(s).unwrap();
         let best = astar(&fine, start, &Target::disc(&fine, e, 1.0), Constraints::NONE).unwrap();

@@ -3,6 +3,8 @@
 //! rims whose walls pass the tilt limit, and scattered rocks taller than the step limit.
 //! The planner bench includes this file by path.
 
+use breadcrumb_tools::checker::Pt;
+use breadcrumb_tools::cost::{Constraints, CostGrid};
 use breadcrumb_tools::terrain::{GeoTransform, Grid};
 
 /// splitmix64: a tiny, well-mixed, seeded stream.
@@ -86,4 +88,26 @@ pub fn synthetic_dem(n: usize, seed: u64) -> Grid {
     }
     let t = GeoTransform { x0: 0.0, y0: n as f64, dx: 1.0, dy: -1.0 };
     Grid { width: n, height: n, transform: t, data: z }
+}
+
+/// The centre of the feasible cell (passable, with some heading allowed) nearest `p`, found
+/// spiralling out ring by ring up to `reach` cells; panics when there is none.
+#[must_use]
+pub fn feasible_near(g: &CostGrid, p: Pt, reach: i64) -> Pt {
+    let (c, r) = g.col_row(g.cell_at(p).expect("on the site"));
+    for rad in 0..reach {
+        for dr in -rad..=rad {
+            for dc in -rad..=rad {
+                if dr.abs().max(dc.abs()) != rad {
+                    continue;
+                }
+                if let Some(i) = g.index(c as i64 + dc, r as i64 + dr) {
+                    if g.passable(i, Constraints::NONE) && g.axes(i, Constraints::NONE) != 0 {
+                        return g.centre(i);
+                    }
+                }
+            }
+        }
+    }
+    panic!("no feasible cell near {p:?}")
 }

@@ -69,6 +69,7 @@ use crate::checker::{ElevationSource, Mission, Pt};
 use crate::cost::{build_cost_grid, Constraint, Constraints, CostGrid};
 use crate::error::{Result, ToolsError};
 use crate::geometry::polyline_length;
+use crate::perception::classify::filters::square_extreme;
 use crate::terrain::{GeoTransform, Hazard, RoverProfile};
 
 /// How a coarse cell's per-metre cost is made from its fine cells' (see the module docs).
@@ -508,7 +509,7 @@ pub fn plan_strategic_on_grids(
         .collect();
     let mut result = None;
     for attempt in 0..=opts.widenings {
-        let near = dilate(&on_path, cw, ch, rad);
+        let near = dilate(&on_path, cw, rad);
         let inside = |c: usize, r: usize| {
             let (cc, cr) = (coarse_col[c], coarse_row[r]);
             cc >= 0
@@ -576,50 +577,11 @@ pub fn plan_strategic_on_grids(
     })
 }
 
-/// `mask` (a `w x h` grid) dilated by `rad` cells (Chebyshev distance), by two passes of
-/// running windows.
-fn dilate(mask: &[bool], w: usize, h: usize, rad: usize) -> Vec<bool> {
-    let mut rows = vec![false; w * h];
-    for r in 0..h {
-        let mut last: Option<usize> = None; // last set column seen so far, left to right
-        let mut next = vec![usize::MAX; w];
-        let mut nxt = usize::MAX;
-        for c in (0..w).rev() {
-            if mask[r * w + c] {
-                nxt = c;
-            }
-            next[c] = nxt;
-        }
-        for c in 0..w {
-            if mask[r * w + c] {
-                last = Some(c);
-            }
-            let left = last.is_some_and(|l| c - l <= rad);
-            let right = next[c] != usize::MAX && next[c] - c <= rad;
-            rows[r * w + c] = left || right;
-        }
-    }
-    let mut out = vec![false; w * h];
-    for c in 0..w {
-        let mut last: Option<usize> = None;
-        let mut next = vec![usize::MAX; h];
-        let mut nxt = usize::MAX;
-        for r in (0..h).rev() {
-            if rows[r * w + c] {
-                nxt = r;
-            }
-            next[r] = nxt;
-        }
-        for r in 0..h {
-            if rows[r * w + c] {
-                last = Some(r);
-            }
-            let up = last.is_some_and(|l| r - l <= rad);
-            let down = next[r] != usize::MAX && next[r] - r <= rad;
-            out[r * w + c] = up || down;
-        }
-    }
-    out
+/// `mask` (a `w`-wide grid) dilated by `rad` cells (Chebyshev distance): the maximum over the
+/// `(2 rad + 1)²` square, by the classifier's running-window filter.
+fn dilate(mask: &[bool], w: usize, rad: usize) -> Vec<bool> {
+    let values: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
+    square_extreme(&values, w, rad, true).into_iter().map(|v| v > 0.5).collect()
 }
 
 #[cfg(test)]
@@ -651,7 +613,7 @@ mod tests {
     fn dilation_is_chebyshev() {
         let mut m = vec![false; 49];
         m[3 * 7 + 3] = true;
-        let d = dilate(&m, 7, 7, 2);
+        let d = dilate(&m, 7, 2);
         for r in 0..7 {
             for c in 0..7 {
                 assert_eq!(d[r * 7 + c], c.abs_diff(3) <= 2 && r.abs_diff(3) <= 2, "{c} {r}");

@@ -95,41 +95,52 @@ pub(crate) fn box_sum(data: &[f32], w: usize, h: usize, k: usize) -> Vec<f32> {
 /// column, so the same bits), in parallel over blocks of columns. Reading whole rows keeps the
 /// memory access sequential, where gathering columns ([`columns`]) costs a transpose each way.
 fn column_sums(data: &[f32], w: usize, h: usize, k: usize) -> Vec<f32> {
-    const BLOCK: usize = 512;
-    let mut out = vec![0f32; data.len()];
-    if w == 0 || h == 0 {
-        return out;
-    }
-    let blocks: Vec<(usize, Vec<f32>)> = (0..w.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let (c0, c1) = (b * BLOCK, ((b + 1) * BLOCK).min(w));
-            let bw = c1 - c0;
-            let row = |r: usize| &data[r * w + c0..r * w + c1];
-            let mut acc = vec![0f64; bw];
-            for r in 0..=k.min(h - 1) {
-                for (a, &v) in acc.iter_mut().zip(row(r)) {
+    column_blocks(w, h, 512, |c0, c1| {
+        let bw = c1 - c0;
+        let row = |r: usize| &data[r * w + c0..r * w + c1];
+        let mut acc = vec![0f64; bw];
+        for r in 0..=k.min(h - 1) {
+            for (a, &v) in acc.iter_mut().zip(row(r)) {
+                *a += f64::from(v);
+            }
+        }
+        let mut res = vec![0f32; bw * h];
+        for r in 0..h {
+            for (o, &a) in res[r * bw..(r + 1) * bw].iter_mut().zip(&acc) {
+                *o = a as f32;
+            }
+            if r + k + 1 < h {
+                for (a, &v) in acc.iter_mut().zip(row(r + k + 1)) {
                     *a += f64::from(v);
                 }
             }
-            // Row-major block, `bw` wide.
-            let mut res = vec![0f32; bw * h];
-            for r in 0..h {
-                for (o, &a) in res[r * bw..(r + 1) * bw].iter_mut().zip(&acc) {
-                    *o = a as f32;
-                }
-                if r + k + 1 < h {
-                    for (a, &v) in acc.iter_mut().zip(row(r + k + 1)) {
-                        *a += f64::from(v);
-                    }
-                }
-                if r >= k {
-                    for (a, &v) in acc.iter_mut().zip(row(r - k)) {
-                        *a -= f64::from(v);
-                    }
+            if r >= k {
+                for (a, &v) in acc.iter_mut().zip(row(r - k)) {
+                    *a -= f64::from(v);
                 }
             }
-            (c0, res)
+        }
+        res
+    })
+}
+
+/// A `w x h` raster made in parallel blocks of at most `block` columns: `f(c0, c1)` returns
+/// columns `c0 .. c1` of every row, row-major (`c1 - c0` wide), and they are put in place.
+fn column_blocks(
+    w: usize,
+    h: usize,
+    block: usize,
+    f: impl Fn(usize, usize) -> Vec<f32> + Sync,
+) -> Vec<f32> {
+    let mut out = vec![0f32; w * h];
+    if w == 0 || h == 0 {
+        return out;
+    }
+    let blocks: Vec<(usize, Vec<f32>)> = (0..w.div_ceil(block))
+        .into_par_iter()
+        .map(|b| {
+            let c0 = b * block;
+            (c0, f(c0, (c0 + block).min(w)))
         })
         .collect();
     for (c0, res) in blocks {
@@ -162,39 +173,27 @@ fn running_sum_line(src: &[f32], k: usize, out: &mut [f32]) {
 /// Applies `f` to every column (gathered into a contiguous line) in parallel, in blocks of
 /// columns so each block reads the raster row by row.
 fn columns(data: &[f32], w: usize, h: usize, f: impl Fn(&[f32], &mut [f32]) + Sync) -> Vec<f32> {
-    const BLOCK: usize = 32;
-    let mut out = vec![0f32; data.len()];
-    if w == 0 || h == 0 {
-        return out;
-    }
-    let blocks: Vec<(usize, Vec<f32>)> = (0..w.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let (c0, c1) = (b * BLOCK, ((b + 1) * BLOCK).min(w));
-            let bw = c1 - c0;
-            // Column-major block: column j of the block at [j * h, (j + 1) * h).
-            let mut cols = vec![0f32; bw * h];
-            for r in 0..h {
-                for j in 0..bw {
-                    cols[j * h + r] = data[r * w + c0 + j];
-                }
-            }
-            let mut res = vec![0f32; bw * h];
+    column_blocks(w, h, 32, |c0, c1| {
+        let bw = c1 - c0;
+        // Column-major block: column j of the block at [j * h, (j + 1) * h).
+        let mut cols = vec![0f32; bw * h];
+        for r in 0..h {
             for j in 0..bw {
-                f(&cols[j * h..(j + 1) * h], &mut res[j * h..(j + 1) * h]);
-            }
-            (c0, res)
-        })
-        .collect();
-    for (c0, res) in blocks {
-        let bw = res.len() / h;
-        for j in 0..bw {
-            for r in 0..h {
-                out[r * w + c0 + j] = res[j * h + r];
+                cols[j * h + r] = data[r * w + c0 + j];
             }
         }
-    }
-    out
+        let mut res = vec![0f32; bw * h];
+        for j in 0..bw {
+            f(&cols[j * h..(j + 1) * h], &mut res[j * h..(j + 1) * h]);
+        }
+        // Back to row-major for `column_blocks`.
+        for r in 0..h {
+            for j in 0..bw {
+                cols[r * bw + j] = res[j * h + r];
+            }
+        }
+        cols
+    })
 }
 
 /// Depth of every cell below the lowest of the highest ground met along 8 rays (the 4 axes

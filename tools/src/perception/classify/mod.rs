@@ -56,7 +56,7 @@
 //! features are computed in parallel (rayon) and do not depend on the thread count: the same
 //! input gives the same bytes.
 
-mod filters;
+pub(crate) mod filters;
 mod geotiff;
 mod image;
 mod polygons;

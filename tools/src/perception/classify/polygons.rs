@@ -44,46 +44,60 @@ struct Patch {
     cells: Vec<usize>,
 }
 
+/// The 4-connected cells from `start` for which `same` holds (marked in `seen`, `start`
+/// first, then in the order found), using `stack` as scratch space.
+fn flood(
+    map: &ClassMap,
+    start: usize,
+    seen: &mut [bool],
+    stack: &mut Vec<usize>,
+    same: impl Fn(u8) -> bool,
+) -> Vec<usize> {
+    let (w, h) = (map.width, map.height);
+    seen[start] = true;
+    let mut cells = vec![start];
+    stack.push(start);
+    while let Some(i) = stack.pop() {
+        let (c, r) = (i % w, i / w);
+        let mut visit = |j: usize| {
+            if !seen[j] && same(map.codes[j]) {
+                seen[j] = true;
+                cells.push(j);
+                stack.push(j);
+            }
+        };
+        if c > 0 {
+            visit(i - 1);
+        }
+        if c + 1 < w {
+            visit(i + 1);
+        }
+        if r > 0 {
+            visit(i - w);
+        }
+        if r + 1 < h {
+            visit(i + w);
+        }
+    }
+    cells
+}
+
 /// Every 4-connected patch of a hazard class, in scan order of their first cell.
 fn patches(map: &ClassMap) -> Vec<Patch> {
-    let (w, h) = (map.width, map.height);
-    let mut seen = vec![false; w * h];
+    let mut seen = vec![false; map.codes.len()];
     let mut out = Vec::new();
     let mut stack = Vec::new();
-    for start in 0..w * h {
+    for start in 0..map.codes.len() {
         if seen[start] {
             continue;
         }
         let code = map.codes[start];
-        seen[start] = true;
         let class = Class::from_code(code).unwrap_or(Class::Unknown);
         if class.hazard().is_none() {
+            seen[start] = true;
             continue;
         }
-        let mut cells = vec![start];
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            let (c, r) = (i % w, i / w);
-            let mut visit = |j: usize| {
-                if !seen[j] && map.codes[j] == code {
-                    seen[j] = true;
-                    cells.push(j);
-                    stack.push(j);
-                }
-            };
-            if c > 0 {
-                visit(i - 1);
-            }
-            if c + 1 < w {
-                visit(i + 1);
-            }
-            if r > 0 {
-                visit(i - w);
-            }
-            if r + 1 < h {
-                visit(i + w);
-            }
-        }
+        let mut cells = flood(map, start, &mut seen, &mut stack, |c| c == code);
         cells.sort_unstable();
         out.push(Patch { class, cells });
     }
@@ -93,39 +107,14 @@ fn patches(map: &ClassMap) -> Vec<Patch> {
 /// Decides every patch of sand evidence (4-connected cells coded `dark` or `rippled`): a ripple
 /// field when at least `share` of its cells are rippled, else ground.
 pub(super) fn resolve_sand(map: &mut ClassMap, dark: u8, rippled: u8, share: f64) {
-    let (w, h) = (map.width, map.height);
     let is_sand = |v: u8| v == dark || v == rippled;
-    let mut seen = vec![false; w * h];
+    let mut seen = vec![false; map.codes.len()];
     let mut stack = Vec::new();
-    for start in 0..w * h {
+    for start in 0..map.codes.len() {
         if seen[start] || !is_sand(map.codes[start]) {
             continue;
         }
-        seen[start] = true;
-        let mut cells = vec![start];
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            let (c, r) = (i % w, i / w);
-            let mut visit = |j: usize| {
-                if !seen[j] && is_sand(map.codes[j]) {
-                    seen[j] = true;
-                    cells.push(j);
-                    stack.push(j);
-                }
-            };
-            if c > 0 {
-                visit(i - 1);
-            }
-            if c + 1 < w {
-                visit(i + 1);
-            }
-            if r > 0 {
-                visit(i - w);
-            }
-            if r + 1 < h {
-                visit(i + w);
-            }
-        }
+        let cells = flood(map, start, &mut seen, &mut stack, is_sand);
         let n_rippled = cells.iter().filter(|&&i| map.codes[i] == rippled).count();
         let class = if n_rippled as f64 >= share * cells.len() as f64 {
             Class::SandRipple
