@@ -171,7 +171,9 @@ impl Context {
         let profile = RoverProfile::load(&sol.rover_path)?;
         let bundle = Bundle::open(&sol.bundle_dir)?;
         let index = marks_file::index_with_marks(&blocking_hazards(&bundle.hazards), &marks);
-        let area = sol_area(&sol.sol, bundle.dem.extent());
+        let extent = bundle.dem.extent();
+        // The DEM's extent when the sol's area leaves nothing of it.
+        let area = Mission::from_sol(&sol.sol).sol_area(extent).unwrap_or(extent);
         let ctx = Context {
             sol,
             bundle,
@@ -247,32 +249,6 @@ impl Context {
             }
         }
         Ok(())
-    }
-}
-
-/// The keep-in's bounds (or start and goal with 150 m around them) plus 100 m, clipped to the
-/// DEM's extent; the DEM's extent if that leaves nothing.
-fn sol_area(sol: &Sol, extent: (f64, f64, f64, f64)) -> (f64, f64, f64, f64) {
-    let (x0, y0, x1, y1) = if sol.keep_in.is_empty() {
-        let (s, g) = (&sol.start, &sol.goal);
-        (s.x.min(g.x) - 150.0, s.y.min(g.y) - 150.0, s.x.max(g.x) + 150.0, s.y.max(g.y) + 150.0)
-    } else {
-        sol.keep_in.iter().fold(
-            (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY),
-            |(a, b, c, d), p| (a.min(p[0]), b.min(p[1]), c.max(p[0]), d.max(p[1])),
-        )
-    };
-    let (ex0, ey0, ex1, ey1) = extent;
-    let area = (
-        (x0 - 100.0).max(ex0),
-        (y0 - 100.0).max(ey0),
-        (x1 + 100.0).min(ex1),
-        (y1 + 100.0).min(ey1),
-    );
-    if area.0 < area.2 && area.1 < area.3 {
-        area
-    } else {
-        extent
     }
 }
 

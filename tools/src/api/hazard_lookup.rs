@@ -300,30 +300,12 @@ impl TerrainHazardIndex {
         Some(TerrainHazardIndex { area, cells: rstar::RTree::bulk_load(flagged) })
     }
 
-    /// The index for the toolbox's sol: its keep-in polygon's bounds (else the start-goal
-    /// rectangle with 150 m around it), grown by the largest radius (100 m) and clipped to
-    /// the DEM.
+    /// The index for the toolbox's sol over [`Toolbox::sol_area`] (the keep-in's bounds, or
+    /// the start-goal rectangle with 150 m around it, grown by the largest radius, 100 m, and
+    /// clipped to the DEM).
     #[must_use]
     pub fn for_sol(toolbox: &Toolbox) -> Option<TerrainHazardIndex> {
-        use geo::BoundingRect;
-        let m = toolbox.mission();
-        let (mut x0, mut y0, mut x1, mut y1) =
-            match m.keep_in.as_ref().and_then(BoundingRect::bounding_rect) {
-                Some(b) => (b.min().x, b.min().y, b.max().x, b.max().y),
-                None => (
-                    m.start.0.min(m.goal.0) - 150.0,
-                    m.start.1.min(m.goal.1) - 150.0,
-                    m.start.0.max(m.goal.0) + 150.0,
-                    m.start.1.max(m.goal.1) + 150.0,
-                ),
-            };
-        let (ex0, ey0, ex1, ey1) = toolbox.extent();
-        x0 = (x0 - 100.0).max(ex0);
-        y0 = (y0 - 100.0).max(ey0);
-        x1 = (x1 + 100.0).min(ex1);
-        y1 = (y1 + 100.0).min(ey1);
-        (x0 < x1 && y0 < y1).then_some(())?;
-        TerrainHazardIndex::build(toolbox, (x0, y0, x1, y1))
+        TerrainHazardIndex::build(toolbox, toolbox.sol_area()?)
     }
 
     /// Whether every cell within `radius` of `a -> b` was classified.

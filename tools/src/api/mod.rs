@@ -537,29 +537,10 @@ impl Toolbox {
             .as_ref()
     }
 
-    /// The sol's area, map metres `(xmin, ymin, xmax, ymax)`: the keep-in's bounds (or start and
-    /// goal with 150 m around them) plus 100 m, clipped to the DEM. `None` when that is empty.
+    /// The sol's area ([`Mission::sol_area`] over the DEM). `None` when that is empty.
     #[must_use]
     pub fn sol_area(&self) -> Option<(f64, f64, f64, f64)> {
-        use geo::BoundingRect;
-        let m = &self.mission;
-        let (x0, y0, x1, y1) = match m.keep_in.as_ref().and_then(BoundingRect::bounding_rect) {
-            Some(b) => (b.min().x, b.min().y, b.max().x, b.max().y),
-            None => (
-                m.start.0.min(m.goal.0) - 150.0,
-                m.start.1.min(m.goal.1) - 150.0,
-                m.start.0.max(m.goal.0) + 150.0,
-                m.start.1.max(m.goal.1) + 150.0,
-            ),
-        };
-        let (ex0, ey0, ex1, ey1) = self.extent();
-        let area = (
-            (x0 - 100.0).max(ex0),
-            (y0 - 100.0).max(ey0),
-            (x1 + 100.0).min(ex1),
-            (y1 + 100.0).min(ey1),
-        );
-        (area.0 < area.2 && area.1 < area.3).then_some(area)
+        self.mission.sol_area(self.extent())
     }
 
     /// The baseline classifier's map of [`Toolbox::sol_area`], made on first use and kept

@@ -105,6 +105,32 @@ impl Mission {
         }
     }
 
+    /// The sol's area, map metres `(xmin, ymin, xmax, ymax)`: the keep-in's bounds (or start
+    /// and goal with 150 m around them) plus 100 m, clipped to `extent` (the DEM's). `None`
+    /// when that is empty. The area the tools index and classify for a sol, and the review
+    /// page maps.
+    #[must_use]
+    pub fn sol_area(&self, extent: (f64, f64, f64, f64)) -> Option<(f64, f64, f64, f64)> {
+        use geo::BoundingRect;
+        let (x0, y0, x1, y1) = match self.keep_in.as_ref().and_then(BoundingRect::bounding_rect) {
+            Some(b) => (b.min().x, b.min().y, b.max().x, b.max().y),
+            None => (
+                self.start.0.min(self.goal.0) - 150.0,
+                self.start.1.min(self.goal.1) - 150.0,
+                self.start.0.max(self.goal.0) + 150.0,
+                self.start.1.max(self.goal.1) + 150.0,
+            ),
+        };
+        let (ex0, ey0, ex1, ey1) = extent;
+        let area = (
+            (x0 - 100.0).max(ex0),
+            (y0 - 100.0).max(ey0),
+            (x1 + 100.0).min(ex1),
+            (y1 + 100.0).min(ey1),
+        );
+        (area.0 < area.2 && area.1 < area.3).then_some(area)
+    }
+
     /// The mission of a bare route (`check --route`): start at its first vertex (heading
     /// unknown: the rover starts facing along the first segment), goal at its last vertex, no
     /// keep-in polygon (the site's valid data is the keep-in, rule `valid_data`), no keep-out
