@@ -282,6 +282,75 @@ impl Dem {
         self.window(c0 as i64 - pad, r0 as i64 - pad, w.max(1.0) as usize, h.max(1.0) as usize)
     }
 
+    /// Reads the window of `width x height` cells whose top-left cell is `(col0, row0)` at
+    /// `factor` times coarser cells: each output cell is the mean of the valid cells of a
+    /// `factor x factor` block (NaN when the block holds none). The output has
+    /// `ceil(width / factor) x ceil(height / factor)` cells, each block read whole; blocks that
+    /// reach past the raster's edge are NaN.
+    ///
+    /// Why through GDAL and not the tile cache: GDAL answers a read into a smaller buffer from
+    /// the raster's overviews when it has them (a COG's, or a GeoTIFF's internal ones), so a
+    /// kilometre-scale coarse read touches an overview's few blocks, locally or over
+    /// `/vsicurl/`, and never the full-resolution raster. Without overviews GDAL reads the
+    /// full resolution and averages it, with the same result up to the overview's rounding.
+    pub fn read_decimated(
+        &self,
+        col0: i64,
+        row0: i64,
+        width: usize,
+        height: usize,
+        factor: usize,
+    ) -> Result<Grid> {
+        if factor == 0 || width == 0 || height == 0 {
+            return Err(ToolsError::Argument(format!(
+                "decimated read of {width} x {height} cells by {factor}: nothing to read"
+            )));
+        }
+        let (ow, oh) = (width.div_ceil(factor), height.div_ceil(factor));
+        let f = factor as f64;
+        let t = self.transform.shifted(col0, row0);
+        let transform = GeoTransform { dx: t.dx * f, dy: t.dy * f, ..t };
+        let mut grid = Grid::filled(ow, oh, f32::NAN, transform);
+        // Whole output cells that lie on the raster.
+        let oc0 = ((-col0).max(0) as usize).div_ceil(factor);
+        let or0 = ((-row0).max(0) as usize).div_ceil(factor);
+        let oc1 = ((self.width as i64 - col0).max(0) as usize / factor).min(ow);
+        let or1 = ((self.height as i64 - row0).max(0) as usize / factor).min(oh);
+        if oc0 >= oc1 || or0 >= or1 {
+            return Ok(grid);
+        }
+        let (bw, bh) = (oc1 - oc0, or1 - or0);
+        let mut data = vec![0f32; bw * bh];
+        {
+            let inner = self.lock();
+            let band =
+                inner.dataset.rasterband(1).map_err(|e| ToolsError::raster(&self.path, &e))?;
+            band.read_into_slice::<f32>(
+                ((col0 + (oc0 * factor) as i64) as isize, (row0 + (or0 * factor) as i64) as isize),
+                (bw * factor, bh * factor),
+                (bw, bh),
+                &mut data,
+                Some(gdal::raster::ResampleAlg::Average),
+            )
+            .map_err(|e| ToolsError::raster(&self.path, &e))?;
+        }
+        for r in 0..bh {
+            for c in 0..bw {
+                let mut v = data[r * bw + c];
+                if let Some(nd) = self.nodata {
+                    if v == nd as f32 || f64::from(v) == nd {
+                        v = f32::NAN;
+                    }
+                }
+                if !v.is_finite() {
+                    v = f32::NAN;
+                }
+                grid.data[(or0 + r) * ow + oc0 + c] = v;
+            }
+        }
+        Ok(grid)
+    }
+
     /// Reads the whole raster. Only for rasters known to be small (fixtures, synthetic sites);
     /// anything that must scale uses [`Dem::window`].
     pub fn read_all(&self) -> Result<Grid> {
@@ -323,6 +392,32 @@ mod tests {
         let off = dem.window(-5, -5, 10, 10).unwrap();
         assert_eq!(off.get(0, 0), None);
         assert!(off.get(6, 6).is_some());
+    }
+
+    #[test]
+    fn decimated_reads_average_blocks_and_leave_the_off_raster_part_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_test_dem(dir.path(), 600, 300);
+        let dem = Dem::open(&p).unwrap();
+        // Block (10..14, 20..24) by 4, checked against the mean of its cells.
+        let d = dem.read_decimated(-8, 20, 40, 9, 4).unwrap();
+        assert_eq!((d.width, d.height), (10, 3));
+        assert_eq!(d.transform.dx, 4.0 * dem.transform().dx);
+        let mut sum = 0.0;
+        for r in 20..24 {
+            for c in 8..12 {
+                sum += f64::from(dem.cell(c, r).unwrap().unwrap());
+            }
+        }
+        let got = f64::from(d.get(4, 0).unwrap());
+        assert!((got - sum / 16.0).abs() < 1e-3, "{got} vs {}", sum / 16.0);
+        assert_eq!(d.get(0, 0), None, "blocks west of the raster are unknown");
+        assert_eq!(d.get(1, 0), None);
+        assert!(d.get(4, 2).is_some(), "a block cut by the window is read whole");
+        let edge = dem.read_decimated(596, 0, 8, 4, 4).unwrap();
+        assert!(edge.get(0, 0).is_some());
+        assert_eq!(edge.get(1, 0), None, "a block past the raster's edge is unknown");
+        assert!(dem.read_decimated(0, 0, 10, 10, 0).is_err());
     }
 
     #[test]
