@@ -1,10 +1,11 @@
 //! # breadcrumb-agent
 //!
 //! The agent loop: model providers, prompts, transcripts and plan dossiers. It drives the
-//! deterministic [`breadcrumb_tools`] and never computes terrain itself. The loop arrives with the
-//! agent-loop issue; for now this crate only re-exports the tools version it was built against.
+//! deterministic [`breadcrumb_tools`] and never computes terrain itself. Campaigns
+//! ([`campaign`]) chain the loop over many sols.
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod error;
 pub mod models;
 pub mod prompt;

@@ -4,6 +4,7 @@
 #[macro_use]
 pub mod out;
 
+mod campaign;
 mod check;
 mod eval;
 mod eval_compare;
@@ -61,6 +62,7 @@ enum Command {
     /// Make, inspect and analyse terrain bundles (DEM + ortho image + hazards).
     #[command(subcommand)]
     Site(site::SiteCommand),
+    Campaign(campaign::CampaignArgs),
     Check(check::CheckArgs),
     /// Regression evals over suites of sols: run a matrix of models and prompts, list runs,
     /// compare two runs (with a CI gate), write an HTML report.
@@ -95,6 +97,7 @@ pub fn init_logging() {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Site(cmd) => site::run(cmd),
+        Command::Campaign(args) => campaign::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Eval(cmd) => eval::run(cmd),
         Command::Models(args) => models::run(&args),

@@ -27,6 +27,7 @@
 
 pub mod analysis;
 pub mod api;
+pub mod campaign;
 pub mod checker;
 pub mod cost;
 pub mod error;

@@ -6,6 +6,7 @@
 
 use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::checker::Pt;
+use breadcrumb_tools::cost::{Constraint, CostGrid};
 use breadcrumb_tools::planner::{plan_on_grid, plan_sol, PlanOutcome, PlannerOptions};
 use breadcrumb_tools::terrain::LoadedSol;
 
@@ -34,21 +35,46 @@ impl Baseline {
 
     /// Plans the toolbox's sol on the toolbox's own cost grid (built once and kept there for
     /// `path_cost`), so a run that plans and then prices routes builds the grid once.
+    ///
+    /// The planner answers to the safety checker only; the run must also pass the digital twin.
+    /// So each route is driven in the twin, and where the twin refuses it (a rocker or bogie
+    /// angle, a wheel drop, the belly clearance: things the checker's rigid footprint does not
+    /// see), the cells within [`TWIN_AVOID_M`] of each violation are blocked and the planner
+    /// asked again, up to [`TWIN_ROUNDS`] times. Blocking only removes ground, so this never
+    /// makes a route the gates refuse pass; it only finds the route they accept.
     #[must_use]
     pub fn plan_with(toolbox: &Toolbox) -> Baseline {
-        let grid = match toolbox.cost_grid() {
+        let mut grid = match toolbox.cost_grid() {
             Ok(g) => (*g).clone(),
             Err(e) => return Baseline::NoRoute(format!("the planner failed: {e}")),
         };
         let checker = toolbox.checker();
-        Baseline::from_outcome(plan_on_grid(
-            grid,
-            &toolbox.bundle().dem,
-            &checker,
-            toolbox.profile(),
-            toolbox.mission(),
-            &PlannerOptions::default(),
-        ))
+        let mut round = 0;
+        loop {
+            let outcome = plan_on_grid(
+                grid.clone(),
+                &toolbox.bundle().dem,
+                &checker,
+                toolbox.profile(),
+                toolbox.mission(),
+                &PlannerOptions::default(),
+            );
+            let Ok(PlanOutcome::Route(r)) = &outcome else {
+                return Baseline::from_outcome(outcome);
+            };
+            let drive = toolbox.twin(&r.waypoints);
+            if drive.verdict.pass || round == TWIN_ROUNDS {
+                return Baseline::from_outcome(outcome);
+            }
+            round += 1;
+            let mut blocked = 0;
+            for v in &drive.verdict.violations {
+                blocked += block_near(&mut grid, (v.x, v.y), TWIN_AVOID_M);
+            }
+            if blocked == 0 {
+                return Baseline::from_outcome(outcome);
+            }
+        }
     }
 
     /// The baseline of a planner outcome (a planner failure counts as no route).
@@ -80,6 +106,36 @@ impl Baseline {
             Baseline::NoRoute(_) => None,
         }
     }
+}
+
+/// Times the reference policy re-plans around the digital twin's refusals.
+pub const TWIN_ROUNDS: usize = 6;
+/// Radius around a twin violation the re-plan avoids, metres: the rover's half length, so the
+/// footprint no longer covers the place.
+pub const TWIN_AVOID_M: f64 = 2.5;
+
+/// Blocks (as places the gates refused) the feasible cells of `grid` whose centres lie within
+/// `radius_m` of `at`; returns how many were newly blocked.
+fn block_near(grid: &mut CostGrid, at: Pt, radius_m: f64) -> usize {
+    if !(at.0.is_finite() && at.1.is_finite()) {
+        return 0;
+    }
+    let t = grid.transform();
+    let (dx, dy) = t.resolution();
+    let (c, r) = t.to_cell(at.0, at.1);
+    let (rc, rr) = ((radius_m / dx).ceil() as i64 + 1, (radius_m / dy).ceil() as i64 + 1);
+    let mut n = 0;
+    for row in (r.floor() as i64 - rr)..=(r.floor() as i64 + rr) {
+        for col in (c.floor() as i64 - rc)..=(c.floor() as i64 + rc) {
+            let Some(i) = grid.index(col, row) else { continue };
+            let p = grid.centre(i);
+            if (p.0 - at.0).hypot(p.1 - at.1) <= radius_m && grid.blocked()[i].is_empty() {
+                grid.block(i, Constraint::Checker);
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 /// The offline policies' answer for a turn: their disclaimer and `text`, the tools they call,

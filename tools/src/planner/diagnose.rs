@@ -144,10 +144,20 @@ pub fn diagnose(grid: &CostGrid, start: usize, target: &Target) -> Diagnosis {
         });
         walls.extend(crossed.iter());
         let names: Vec<String> = crossed.iter().map(|c| describe(grid, c)).collect();
-        parts.push(format!(
-            "no single constraint walls the goal off, but every route crosses one of: {}",
-            names.join("; ")
-        ));
+        if names.is_empty() {
+            // Every cell on the least-bad route is feasible: what stops it is the headings.
+            parts.push(
+                "no route keeps to the headings the rover may face: near the start or the goal \
+                 tilt, steps or belly clearance allow the cells only along some axes, and no \
+                 chain of allowed moves and turns joins them"
+                    .to_owned(),
+            );
+        } else {
+            parts.push(format!(
+                "no single constraint walls the goal off, but every route crosses one of: {}",
+                names.join("; ")
+            ));
+        }
     }
     Diagnosis { reason: parts.join("; "), walls }
 }

@@ -1,0 +1,632 @@
+//! Campaigns: kilometres over many sols. The strategic route comes first
+//! ([`breadcrumb_tools::campaign::coarse_route`], from the DEM's overviews); then, sol after
+//! sol, the campaign picks a safe stop about a sol's budget along it, writes a sol (start: the
+//! last sol's end pose; goal: the stop; keep-in: a corridor around the route's stretch) and
+//! runs the normal loop on it (the model, the tools, the safety checker, the digital twin),
+//! exactly as `breadcrumb propose` would. An accepted sol whose end pose is a safe stop hands
+//! over to the next; anything else stops the campaign with the reason.
+//!
+//! Everything is written under the campaign's directory: `campaign.json` (rewritten after every
+//! sol), `campaign.geojson`, `overview.png`, and `sols/sol-NN.toml` with its run dossier
+//! `sols/sol-NN/`. Running again on the same directory resumes at the first sol not accepted;
+//! a dossier left half-written by a crash is kept aside as `sol-NN.interrupted-K`.
+
+mod record;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use breadcrumb_tools::api::Toolbox;
+use breadcrumb_tools::campaign::legs::{corridor, point_at, project, slice};
+use breadcrumb_tools::campaign::overview::{render_overview, SolTrace};
+use breadcrumb_tools::campaign::{coarse_route, SafeStopRules, StopJudge, StopVerdict};
+use breadcrumb_tools::checker::walk::heading_of;
+use breadcrumb_tools::checker::{blocking_hazards, Pt};
+use breadcrumb_tools::geometry::ZoneIndex;
+use breadcrumb_tools::terrain::{Bundle, LoadedSol, RoverProfile, Sol};
+use breadcrumb_tools::ToolsError;
+
+pub use record::{write_atomic, CampaignRecord, CampaignSpec, SolRecord, SolStatus, Summary};
+
+use crate::models::{build_provider, ModelEntry, OfflineContext};
+use crate::prompt::PromptSet;
+use crate::session::{RunReport, RunStatus, Session, SessionConfig};
+use crate::transcript::RunWriter;
+
+/// What can stop a campaign before or between sols (a sol's own refusal is not an error: it
+/// is recorded, and the campaign stops with exit status 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    /// Terrain, rover or planning.
+    #[error(transparent)]
+    Tools(#[from] ToolsError),
+    /// The loop of one sol.
+    #[error(transparent)]
+    Agent(#[from] Box<crate::AgentError>),
+    /// A file could not be read or written.
+    #[error("{path}: {detail}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+    /// Bad input or a state that cannot go on, in a sentence.
+    #[error("{0}")]
+    Bad(String),
+    /// The terrain answers no: no safe stop within a sol's reach or at the goal.
+    #[error("{0}")]
+    NoSafeStop(String),
+}
+
+impl CampaignError {
+    /// Whether this is the terrain's answer (the goal cannot be reached, or not in sols that
+    /// end safely) rather than bad input or a failure: the CLI exits 1 for it, not 2.
+    #[must_use]
+    pub fn is_negative_answer(&self) -> bool {
+        matches!(
+            self,
+            CampaignError::NoSafeStop(_)
+                | CampaignError::Tools(
+                    ToolsError::OffMap { .. } | ToolsError::NoStrategicRoute { .. }
+                )
+        )
+    }
+}
+
+impl CampaignError {
+    fn io(path: &Path, e: &std::io::Error) -> Self {
+        CampaignError::Io { path: path.to_path_buf(), detail: e.to_string() }
+    }
+}
+
+/// How each sol's loop runs: the model, its prompt and its run settings.
+#[derive(Debug, Clone)]
+pub struct LoopSettings {
+    /// The model entry.
+    pub entry: ModelEntry,
+    /// The prompt set.
+    pub prompt: PromptSet,
+    /// Budgets, revisions, retries.
+    pub config: SessionConfig,
+    /// Pixel side of the tiles the model sees.
+    pub tile_px: u32,
+}
+
+/// A campaign's progress, for status lines.
+pub type ProgressFn = Box<dyn Fn(&str) + Send + Sync>;
+
+/// A campaign being run.
+pub struct Campaign {
+    dir: PathBuf,
+    record: CampaignRecord,
+    bundle: Bundle,
+    profile: RoverProfile,
+    hazards: ZoneIndex,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Campaign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Campaign").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+/// How far a sol's safe stop may lie from its target on the strategic route, metres, and the
+/// spacing of the candidates searched.
+const STOP_SEARCH_M: (f64, f64) = (20.0, 2.0);
+/// The attempts at one sol: the share of the usual advance along the route, and of the usual
+/// corridor width. A sol the loop refuses (often a rock field the coarse grid could not see)
+/// is tried again towards a nearer stop in a wider corridor.
+const ATTEMPTS: [(f64, f64); 3] = [(1.0, 1.0), (0.6, 1.5), (0.35, 2.0)];
+/// Times the strategic route is planned again around the stops a sol could not reach.
+const MAX_REPLANS: usize = 2;
+/// Radius around an unreachable stop the new strategic route avoids, metres.
+const AVOID_M: f64 = 40.0;
+/// Goal tolerance of an intermediate sol, metres: the route must end within it of the stop.
+const STOP_TOLERANCE_M: f64 = 2.0;
+
+impl Campaign {
+    /// Opens (or resumes) the campaign in `dir` for `spec`: plans the strategic route unless
+    /// `dir` holds a campaign already, which must have been asked the same.
+    pub fn open(dir: &Path, spec: CampaignSpec) -> Result<Campaign, CampaignError> {
+        validate(&spec)?;
+        std::fs::create_dir_all(dir.join("sols")).map_err(|e| CampaignError::io(dir, &e))?;
+        let bundle = Bundle::open(&spec.site)?;
+        let profile = RoverProfile::load(&spec.rover)?;
+        let hazards = blocking_hazards(&bundle.hazards);
+        let rules = SafeStopRules::for_profile(&profile);
+        let record = match CampaignRecord::load(dir)? {
+            Some(old) if old.spec == spec => old,
+            Some(_) => {
+                return Err(CampaignError::Bad(format!(
+                    "{} holds another campaign (its campaign.json asked something else): give \
+                     another --out, or delete it to start again",
+                    dir.display()
+                )))
+            }
+            None => {
+                let (s, g) = ((spec.start[0], spec.start[1]), (spec.goal[0], spec.goal[1]));
+                let strategic = coarse_route(
+                    &bundle,
+                    &profile,
+                    s,
+                    g,
+                    spec.goal_tolerance_m,
+                    spec.coarse_cell_m,
+                    &[],
+                )?;
+                let mut r = CampaignRecord {
+                    version: 1,
+                    spec,
+                    safe_stop_rules: rules,
+                    strategic,
+                    strategic_source: "coarse-planner".into(),
+                    earlier_strategic: Vec::new(),
+                    sols: Vec::new(),
+                    summary: Summary::default(),
+                };
+                r.summarise("running", "the strategic route is planned");
+                r.save(dir)?;
+                r
+            }
+        };
+        Ok(Campaign { dir: dir.to_path_buf(), record, bundle, profile, hazards, progress: None })
+    }
+
+    /// Reports progress lines to `f`.
+    #[must_use]
+    pub fn with_progress(mut self, f: ProgressFn) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// The record so far.
+    #[must_use]
+    pub fn record(&self) -> &CampaignRecord {
+        &self.record
+    }
+
+    fn say(&self, msg: &str) {
+        if let Some(f) = &self.progress {
+            f(msg);
+        }
+    }
+
+    /// Runs sols until the goal is reached, a sol fails, or `max_sols` is reached; then writes
+    /// the overview picture. Returns the final record.
+    pub async fn run(&mut self, settings: &LoopSettings) -> Result<&CampaignRecord, CampaignError> {
+        // Resume: keep the accepted sols; a failed last sol is run again.
+        while self.record.sols.last().is_some_and(|s| s.status != SolStatus::Accepted) {
+            self.record.sols.pop();
+        }
+        let spec = self.record.spec.clone();
+        let goal = (spec.goal[0], spec.goal[1]);
+        let outcome = loop {
+            let here = self.record.sols.last().and_then(|s| s.end).unwrap_or(spec.start);
+            let at = (here[0], here[1]);
+            if dist(at, goal) <= spec.goal_tolerance_m {
+                break (
+                    "reached",
+                    format!("the goal is reached after {} sols", self.record.sols.len()),
+                );
+            }
+            if self.record.sols.len() >= spec.max_sols {
+                break (
+                    "stopped",
+                    format!(
+                        "{} sols used (--max-sols) and the goal is {:.0} m away",
+                        spec.max_sols,
+                        dist(at, goal)
+                    ),
+                );
+            }
+            let number = self.record.sols.len() + 1;
+            let mut earlier = Vec::new();
+            let mut avoid = Vec::new();
+            let mut sol_rec = None;
+            for replan in 0..=MAX_REPLANS {
+                if replan > 0 {
+                    match self.replan(at, &avoid) {
+                        Ok(()) => self.say(&format!(
+                            "sol {number}: the strategic route is planned again from here, around \
+                             the stops no sol reached ({:.2} km)",
+                            self.record.strategic.length_m / 1000.0
+                        )),
+                        Err(e) if e.is_negative_answer() => {
+                            earlier.push(format!("no detour at coarse scale: {e}"));
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                let (rec, stops) =
+                    self.attempt_sol(number, replan, here, settings, &mut earlier).await?;
+                let done = rec.status == SolStatus::Accepted;
+                sol_rec = Some(rec);
+                if done {
+                    break;
+                }
+                avoid.extend(stops.into_iter().map(|p| (p, AVOID_M)));
+            }
+            let Some(mut sol_rec) = sol_rec else {
+                return Err(CampaignError::Bad("no attempt was made".into()));
+            };
+            sol_rec.earlier_attempts = earlier;
+            let accepted = sol_rec.status == SolStatus::Accepted;
+            let reason = sol_rec.reason.clone();
+            self.say(&format!("sol {number}: {:?}: {reason}", sol_rec.status));
+            self.record.sols.push(sol_rec);
+            self.record.summarise("running", &format!("sol {number} done"));
+            self.record.save(&self.dir)?;
+            if !accepted {
+                break ("stopped", format!("sol {number} was not accepted: {reason}"));
+            }
+        };
+        self.record.summarise(outcome.0, &outcome.1);
+        self.record.save(&self.dir)?;
+        self.write_overview()?;
+        Ok(&self.record)
+    }
+
+    /// Tries sol `number` towards nearer stops in wider corridors ([`ATTEMPTS`]) until one is
+    /// accepted; returns the last attempt's record and the stops of the refused ones. Each
+    /// refused attempt is added to `earlier` (its run directory and reason).
+    async fn attempt_sol(
+        &mut self,
+        number: usize,
+        replan: usize,
+        here: [f64; 3],
+        settings: &LoopSettings,
+        earlier: &mut Vec<String>,
+    ) -> Result<(SolRecord, Vec<Pt>), CampaignError> {
+        let at = (here[0], here[1]);
+        let rules = self.record.safe_stop_rules;
+        let mut stops = Vec::new();
+        let mut last = None;
+        for (k, &(reach, width)) in ATTEMPTS.iter().enumerate() {
+            let leg = match self.next_leg(at, rules, reach, width) {
+                Ok(l) => l,
+                // A later attempt finding no stop ends the retries with the last refusal.
+                Err(e) if last.is_some() && matches!(e, CampaignError::NoSafeStop(_)) => break,
+                Err(e) => return Err(e),
+            };
+            let id = format!(
+                "sol-{number:02}{}{}",
+                if replan > 0 { format!("-r{replan}") } else { String::new() },
+                if k > 0 { format!("-{}", k + 1) } else { String::new() }
+            );
+            self.say(&format!(
+                "{id}: from ({:.0}, {:.0}) to a safe stop at ({:.0}, {:.0}), {:.0} m away",
+                at.0,
+                at.1,
+                leg.stop.at.0,
+                leg.stop.at.1,
+                dist(at, leg.stop.at)
+            ));
+            let stop = leg.stop.at;
+            let rec = self.run_sol(number, &id, here, leg, settings).await?;
+            if rec.status == SolStatus::Accepted {
+                return Ok((rec, stops));
+            }
+            self.say(&format!("{id}: {:?}: {}", rec.status, rec.reason));
+            earlier.push(format!("{}: {}", rec.run_dir.display(), rec.reason));
+            stops.push(stop);
+            last = Some(rec);
+        }
+        let Some(last) = last else {
+            return Err(CampaignError::Bad(format!("sol {number}: no attempt was made")));
+        };
+        // The record's reason is the last attempt's; `earlier` holds it too.
+        earlier.pop();
+        Ok((last, stops))
+    }
+
+    /// Plans the strategic route again from `at`, around `avoid`; the old one is kept in
+    /// [`CampaignRecord::earlier_strategic`].
+    fn replan(&mut self, at: Pt, avoid: &[(Pt, f64)]) -> Result<(), CampaignError> {
+        let spec = &self.record.spec;
+        let route = coarse_route(
+            &self.bundle,
+            &self.profile,
+            at,
+            (spec.goal[0], spec.goal[1]),
+            spec.goal_tolerance_m,
+            spec.coarse_cell_m,
+            avoid,
+        )?;
+        let old = std::mem::replace(&mut self.record.strategic, route);
+        self.record.earlier_strategic.push(old);
+        self.record.save(&self.dir)
+    }
+
+    /// The next sol's goal: a safe stop about `advance * sol_budget` along the strategic route
+    /// from `at` (or near the goal when that is closer), searched back along the route until one
+    /// is found.
+    fn next_leg(
+        &self,
+        at: Pt,
+        rules: SafeStopRules,
+        reach_share: f64,
+        width_share: f64,
+    ) -> Result<Leg, CampaignError> {
+        let spec = &self.record.spec;
+        let route = &self.record.strategic.route;
+        let total = self.record.strategic.length_m;
+        let s0 = project(route, at);
+        let reach = spec.advance * spec.sol_budget_m * reach_share;
+        let width = spec.corridor_m * width_share;
+        let goal = (spec.goal[0], spec.goal[1]);
+        let judge = StopJudge {
+            source: &self.bundle.dem,
+            hazards: &self.hazards,
+            profile: &self.profile,
+            rules: rules.tightened(3.0, STOP_TOLERANCE_M, 0.7),
+        };
+        if total - s0 <= reach && dist(at, goal) <= reach {
+            let radius = (spec.goal_tolerance_m - STOP_TOLERANCE_M).max(0.0);
+            let stop = judge.find_near(goal, radius, 0.5, |_| true)?.ok_or_else(|| {
+                CampaignError::NoSafeStop(format!(
+                    "no safe stop within {:.1} m of the goal ({:.1}, {:.1}): the rover could \
+                         drive there but not stop there; widen --goal-tolerance-m or move the goal",
+                    spec.goal_tolerance_m, goal.0, goal.1
+                ))
+            })?;
+            let keep = slice(route, s0, total);
+            return Ok(Leg::new(at, stop, &keep, width));
+        }
+        // Back along the route in steps of the stop search's diameter, down to a quarter of
+        // the budget: a sol shorter than that would not be worth a sol.
+        let mut s1 = (s0 + reach).min(total);
+        let floor = s0 + 0.25 * spec.sol_budget_m;
+        while s1 >= floor {
+            let target = self.snap(point_at(route, s1));
+            let keep = slice(route, s0, s1);
+            let ring = corridor(&[&keep[..], &[at]].concat(), width);
+            let poly = polygon(&ring);
+            let inside = |p: Pt| {
+                use geo::Contains;
+                dist(p, at) <= reach && poly.contains(&geo::Point::new(p.0, p.1))
+            };
+            if let Some(stop) = judge.find_near(target, STOP_SEARCH_M.0, STOP_SEARCH_M.1, inside)? {
+                return Ok(Leg::new(at, stop, &keep, width));
+            }
+            s1 -= 2.0 * STOP_SEARCH_M.0;
+        }
+        Err(CampaignError::NoSafeStop(format!(
+            "no safe stop within reach of ({:.1}, {:.1}) along the strategic route: a sol budget \
+             of {:.0} m reaches no ground where the rover may stop (low tilt, clear of hazards and \
+             sand); give a larger --sol-budget-m",
+            at.0, at.1, spec.sol_budget_m
+        )))
+    }
+
+    /// The centre of the DEM cell holding `p`: the planner's routes run through cell centres,
+    /// so a stop there is a cell it can end on.
+    fn snap(&self, p: Pt) -> Pt {
+        let t = self.bundle.dem.transform();
+        let (c, r) = t.to_cell(p.0, p.1);
+        t.cell_center(c.floor() as i64, r.floor() as i64)
+    }
+
+    /// Writes the sol's TOML, runs the loop on it and judges where it ended.
+    async fn run_sol(
+        &self,
+        number: usize,
+        id: &str,
+        start: [f64; 3],
+        leg: Leg,
+        settings: &LoopSettings,
+    ) -> Result<SolRecord, CampaignError> {
+        let spec = &self.record.spec;
+        let id = id.to_owned();
+        let sols_dir = self.dir.join("sols");
+        let sol = Sol {
+            id: id.clone(),
+            bundle: spec.site.clone(),
+            rover: spec.rover.clone(),
+            drive_budget_m: spec.sol_budget_m,
+            start: breadcrumb_tools::terrain::sol::Start {
+                x: start[0],
+                y: start[1],
+                heading_deg: start[2],
+            },
+            goal: breadcrumb_tools::terrain::sol::Goal {
+                x: leg.stop.at.0,
+                y: leg.stop.at.1,
+                tolerance_m: STOP_TOLERANCE_M,
+            },
+            keep_in: leg.keep_in.clone(),
+            keep_out: Vec::new(),
+            reference_route: Vec::new(),
+            notes: format!(
+                "campaign sol {number}: from the last end pose to a safe stop on the strategic \
+                 route"
+            ),
+        };
+        let sol_path = sols_dir.join(format!("{id}.toml"));
+        let text = toml::to_string_pretty(&sol)
+            .map_err(|e| CampaignError::Bad(format!("sol {id}: {e}")))?;
+        write_atomic(&sol_path, text.as_bytes())?;
+        let loaded = Sol::load(&sol_path)?;
+        set_aside(&sols_dir, &id)?;
+        let report = run_loop(&loaded, &sols_dir, &id, settings).await?;
+        Ok(self.sol_record(number, &id, start, leg.stop, &report))
+    }
+
+    fn sol_record(
+        &self,
+        number: usize,
+        id: &str,
+        start: [f64; 3],
+        planned: StopVerdict,
+        r: &RunReport,
+    ) -> SolRecord {
+        let waypoints = r.waypoints.clone().unwrap_or_default();
+        let mut status = match r.status {
+            RunStatus::Accepted => SolStatus::Accepted,
+            RunStatus::Rejected => SolStatus::Rejected,
+            RunStatus::Error => SolStatus::Error,
+        };
+        let mut reason = r.reason.clone();
+        let (mut end, mut end_stop) = (None, None);
+        if status == SolStatus::Accepted {
+            let last = waypoints.last().copied().unwrap_or((start[0], start[1]));
+            let heading = waypoints
+                .windows(2)
+                .rev()
+                .find(|w| dist(w[0], w[1]) > 1e-6)
+                .map_or(start[2], |w| heading_of(w[0], w[1]));
+            end = Some([last.0, last.1, heading]);
+            let judge = StopJudge {
+                source: &self.bundle.dem,
+                hazards: &self.hazards,
+                profile: &self.profile,
+                rules: self.record.safe_stop_rules,
+            };
+            match judge.judge(last) {
+                Ok(v) => {
+                    if !v.safe {
+                        status = SolStatus::UnsafeStop;
+                        reason = format!("the end pose is no safe stop: {}", v.failures.join("; "));
+                    }
+                    end_stop = Some(v);
+                }
+                Err(e) => {
+                    status = SolStatus::UnsafeStop;
+                    reason = format!("the end pose could not be judged: {e}");
+                }
+            }
+        }
+        SolRecord {
+            number,
+            id: id.to_owned(),
+            status,
+            reason,
+            start,
+            planned_stop: planned,
+            end,
+            end_stop,
+            length_m: r.verdict.as_ref().map(|v| v.summary.length_m),
+            drive_s: r.twin.as_ref().map(|t| t.summary.duration_s),
+            drive_window_s: r.twin.as_ref().map(|t| t.summary.drive_window_s),
+            checker_pass: r.verdict.as_ref().map(|v| v.pass),
+            twin_pass: r.twin.as_ref().map(|t| t.pass),
+            waypoints,
+            submits: r.submits,
+            accepted_first_submit: r.accepted_first_submit,
+            tokens: r.totals.input_tokens + r.totals.output_tokens,
+            cost_usd: r.totals.cost_usd,
+            elapsed_s: r.elapsed_s,
+            run_dir: PathBuf::from("sols").join(id),
+            earlier_attempts: Vec::new(),
+        }
+    }
+
+    /// Draws `overview.png`.
+    fn write_overview(&self) -> Result<(), CampaignError> {
+        let r = &self.record;
+        let sols: Vec<SolTrace> = r
+            .sols
+            .iter()
+            .map(|s| SolTrace {
+                number: s.number,
+                waypoints: s.waypoints.clone(),
+                accepted: s.status == SolStatus::Accepted,
+            })
+            .collect();
+        let img = render_overview(
+            &self.bundle,
+            &r.strategic.route,
+            &sols,
+            (r.spec.start[0], r.spec.start[1]),
+            (r.spec.goal[0], r.spec.goal[1]),
+            1536,
+        )?;
+        let png = breadcrumb_tools::tiles::encode_png(&img)?;
+        write_atomic(&self.dir.join("overview.png"), &png)
+    }
+}
+
+/// One sol's goal and corridor.
+struct Leg {
+    stop: StopVerdict,
+    keep_in: Vec<[f64; 2]>,
+}
+
+impl Leg {
+    fn new(at: Pt, stop: StopVerdict, route: &[Pt], half_width_m: f64) -> Leg {
+        let mut pts = route.to_vec();
+        pts.extend([at, stop.at]);
+        Leg { keep_in: corridor(&pts, half_width_m), stop }
+    }
+}
+
+fn dist(a: Pt, b: Pt) -> f64 {
+    (a.0 - b.0).hypot(a.1 - b.1)
+}
+
+fn polygon(ring: &[[f64; 2]]) -> geo::Polygon<f64> {
+    geo::Polygon::new(
+        geo::LineString::from(ring.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>()),
+        vec![],
+    )
+}
+
+/// Moves a dossier left by an interrupted run of sol `id` aside (never deletes it).
+fn set_aside(sols_dir: &Path, id: &str) -> Result<(), CampaignError> {
+    let dir = sols_dir.join(id);
+    if !dir.exists() {
+        return Ok(());
+    }
+    let mut k = 1;
+    let mut to = sols_dir.join(format!("{id}.interrupted-{k}"));
+    while to.exists() {
+        k += 1;
+        to = sols_dir.join(format!("{id}.interrupted-{k}"));
+    }
+    std::fs::rename(&dir, &to).map_err(|e| CampaignError::io(&dir, &e))
+}
+
+/// Runs the normal loop on one sol, as `breadcrumb propose` does.
+async fn run_loop(
+    sol: &LoadedSol,
+    runs_dir: &Path,
+    id: &str,
+    s: &LoopSettings,
+) -> Result<RunReport, CampaignError> {
+    let agent = |e: crate::AgentError| CampaignError::Agent(Box::new(e));
+    let toolbox = Arc::new(Toolbox::open(sol)?.with_tile_px(s.tile_px));
+    let offline =
+        OfflineContext { toolbox: Some(Arc::clone(&toolbox)), ..OfflineContext::new(sol) };
+    let provider = build_provider(&s.entry, &offline).map_err(agent)?;
+    let writer = RunWriter::create(runs_dir, id).map_err(|e| agent(e.into()))?;
+    let session =
+        Session::with_toolbox(sol, toolbox, provider, s.prompt.clone(), s.config.clone(), writer);
+    session.run().await.map_err(|e| agent(e.into()))
+}
+
+fn validate(spec: &CampaignSpec) -> Result<(), CampaignError> {
+    let finite = spec.start.iter().chain(&spec.goal).all(|v| v.is_finite());
+    if !finite {
+        return Err(CampaignError::Bad("--start and --goal must be finite numbers".into()));
+    }
+    let positive = [
+        ("--sol-budget-m", spec.sol_budget_m),
+        ("--goal-tolerance-m", spec.goal_tolerance_m),
+        ("--coarse-cell-m", spec.coarse_cell_m),
+        ("--corridor-m", spec.corridor_m),
+    ];
+    for (name, v) in positive {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(CampaignError::Bad(format!("{name} must be a positive number, not {v}")));
+        }
+    }
+    if !(spec.advance > 0.0 && spec.advance <= 1.0) {
+        return Err(CampaignError::Bad("the advance per sol must be in (0, 1]".into()));
+    }
+    if spec.max_sols == 0 {
+        return Err(CampaignError::Bad("--max-sols must be at least 1".into()));
+    }
+    Ok(())
+}
