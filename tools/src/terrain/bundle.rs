@@ -1,6 +1,14 @@
 //! Terrain bundles: a directory with `dem.tif` and optionally `ortho.tif`, `hazards.geojson` and
 //! `bundle.toml`. `bundle.toml` may name other files (`dem = "DTEEC_....IMG"`), so a HiRISE PDS3
 //! DTM can be used as it comes.
+//!
+//! It may also name its rasters by GDAL virtual path, `dem = "/vsicurl/https://host/dem.tif"`
+//! (or `/vsis3/bucket/key.tif`, the same code path in GDAL), the way a mission mosaic on object
+//! storage is read: nothing is downloaded, windows and coarse tiles fetch only the byte ranges
+//! they need (a COG's overviews for coarse ones, see [`Dem::read_decimated`]). Such a raster is
+//! not a file under the directory, so the bundle's hash identifies it by its path and what the
+//! server says of it, not by its bytes (see the agent's `BundleManifest`). Hazards stay a local
+//! file.
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +71,7 @@ impl Bundle {
         let dem_path = named("dem", "dem.tif")?;
         let dem = Dem::open(&dem_path)?;
         let ortho_path = named("ortho", "ortho.tif")?;
-        let ortho = if ortho_path.exists() {
+        let ortho = if ortho_path.exists() || is_virtual(&ortho_path) {
             let ortho = Dem::open(&ortho_path)?;
             check_same_crs(&dem, &ortho)?;
             Some(ortho)
@@ -89,6 +97,35 @@ impl Bundle {
             str::to_owned,
         )
     }
+}
+
+/// True for GDAL virtual paths (`/vsicurl/...`, `/vsis3/...`), which name no local file to
+/// check for: GDAL opens them or says why not.
+#[must_use]
+pub fn is_virtual(path: &Path) -> bool {
+    path.to_string_lossy().starts_with("/vsi")
+}
+
+/// The rasters `bundle.toml` in `dir` names by GDAL virtual path, as `(key, path)` sorted by
+/// key (`dem`, `ortho`): the layers whose bytes are not under the directory. Empty for a
+/// bundle without `bundle.toml` or whose rasters are all local.
+pub fn virtual_rasters(dir: &Path) -> Result<Vec<(String, String)>> {
+    let path = dir.join("bundle.toml");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| ToolsError::io(&path, e))?;
+    let manifest = toml::from_str::<toml::Table>(&text).map_err(|e| ToolsError::Invalid {
+        path: path.clone(),
+        reason: super::toml_error(&text, &e),
+    })?;
+    Ok(["dem", "ortho"]
+        .into_iter()
+        .filter_map(|k| {
+            let v = manifest.get(k)?.as_str()?;
+            is_virtual(Path::new(v)).then(|| (k.to_owned(), v.to_owned()))
+        })
+        .collect())
 }
 
 /// Both rasters must be in the same CRS (or both have none).

@@ -92,8 +92,7 @@ impl Dem {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_tiles: usize) -> Result<Self> {
         bound_gdal_block_cache();
         let path = path.as_ref().to_path_buf();
-        let is_virtual = path.to_string_lossy().starts_with("/vsi");
-        if !is_virtual && !path.exists() {
+        if !super::bundle::is_virtual(&path) && !path.exists() {
             return Err(ToolsError::Missing { path });
         }
         let dataset = Dataset::open(&path).map_err(|e| ToolsError::raster(&path, &e))?;
