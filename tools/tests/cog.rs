@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use breadcrumb_tools::terrain::bundle::{raster_identity, virtual_rasters};
 use breadcrumb_tools::terrain::raster_io::{write_f32_geotiff, write_u8_geotiff};
 use breadcrumb_tools::terrain::{Bundle, Dem, GeoTransform, Grid};
 use breadcrumb_tools::tiles::{render_tile, Layer, Overlays, TileRequest};
@@ -319,4 +320,24 @@ fn a_decimated_read_over_http_reads_the_overview() {
     // The local file's overview says the same.
     let local = s.local.dem.read_decimated(0, 0, N, N, 8).unwrap();
     assert_eq!(local.data, d.data);
+}
+
+#[test]
+fn a_remote_raster_is_identified_from_its_header_not_its_bytes() {
+    let s = setup();
+    let named = virtual_rasters(s.remote_dir.path()).unwrap();
+    let (dem_url, ortho_url) = (s.server.url("dem.tif"), s.server.url("ortho.tif"));
+    assert_eq!(
+        named,
+        [("dem".to_owned(), dem_url.clone()), ("ortho".to_owned(), ortho_url.clone())]
+    );
+    let before = s.server.served();
+    let id = raster_identity(&dem_url).unwrap();
+    let read = s.server.served() - before;
+    eprintln!("identity of the DEM: {read} bytes read; full resolution {} bytes", s.full_size);
+    assert!(id.starts_with("layout-sha256:"), "{id}");
+    assert!(read * 50 < s.full_size, "{read} bytes read: the header and block index only");
+    assert_eq!(raster_identity(&dem_url).unwrap(), id, "the same raster, the same identity");
+    assert_ne!(raster_identity(&ortho_url).unwrap(), id);
+    assert!(virtual_rasters(cogs().0.as_path()).unwrap().is_empty(), "a local bundle has none");
 }
