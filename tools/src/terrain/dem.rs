@@ -473,6 +473,27 @@ mod tests {
     }
 
     #[test]
+    fn decimated_windows_are_whole_origin_aligned_blocks_covering_the_rectangle() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_test_dem(dir.path(), 600, 300);
+        let dem = Dem::open(&p).unwrap();
+        // Cells 5.5..20.5 x 3.5..9.5 (2 m cells from (1000, 5000)), whole cells 5..21 x 3..10,
+        // by 4 with one block of padding.
+        let g = dem.decimated_around(1011.0, 4981.0, 1041.0, 4993.0, 1, 4).unwrap();
+        // Blocks 1..6 by 0..3 cover cells 4..24 x 0..12; padded: blocks 0..7 by -1..4.
+        assert_eq!((g.width, g.height), (7, 5));
+        assert_eq!(g.transform, GeoTransform { x0: 1000.0, y0: 5008.0, dx: 8.0, dy: -8.0 });
+        let same = dem.read_decimated(0, -4, 28, 20, 4).unwrap();
+        assert_eq!(
+            g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            same.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(g.get(0, 0), None, "the padding block north of the raster is unknown");
+        assert!(g.get(2, 1).is_some());
+        assert!(dem.decimated_around(1011.0, 4981.0, 1041.0, 4993.0, 1, 0).is_err());
+    }
+
+    #[test]
     fn missing_and_corrupt_files_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.tif");
