@@ -320,6 +320,15 @@ fn view_tile_returns_a_png_and_its_exact_footprint() {
     assert!(
         matches!(e, Err(ToolCallError::InvalidArguments { field: Some(f), .. }) if f == "size_m")
     );
+    // A 3 km view is allowed (coarse tiles read overviews); 6 km is past the limit.
+    let wide = json!({"centre_x_m": 50.0, "centre_y_m": 40.0, "size_m": 3000.0, "layer": "slope"});
+    let r = tb.call("view_tile", &wide).unwrap().result;
+    assert_eq!(r["size_m"].as_f64(), Some(3000.0), "{r}");
+    let e =
+        tb.call("view_tile", &json!({"centre_x_m": 50.0, "centre_y_m": 40.0, "size_m": 6000.0}));
+    assert!(
+        matches!(e, Err(ToolCallError::InvalidArguments { field: Some(f), .. }) if f == "size_m")
+    );
     let e = tb.call(
         "view_tile",
         &json!({"centre_x_m": 50.0, "centre_y_m": 40.0, "size_m": 9.0, "layer": "infrared"}),

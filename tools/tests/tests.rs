@@ -5,6 +5,7 @@ mod api;
 mod bundle;
 mod checker;
 mod classify;
+mod cog;
 mod fixtures;
 mod marks;
 mod planner;

@@ -367,3 +367,25 @@ fn model_jpeg_is_a_fraction_of_the_png_and_keeps_the_labels() {
         eprintln!("{layer}: PNG {png_kb} kB, JPEG q{MODEL_JPEG_QUALITY} {kb} kB, mean error {mean:.2}, label text {} px, dimmed {:.2} %, error on labels {glyph_error:.2}", text.len(), share * 100.0);
     }
 }
+
+#[test]
+fn a_wide_classes_tile_is_refused_and_a_wide_image_tile_is_not() {
+    // 2100² cells of 1 m: more than the classes layer classifies for one tile.
+    let dir = tempfile::tempdir().unwrap();
+    let t = GeoTransform { x0: 0.0, y0: 2100.0, dx: 1.0, dy: -1.0 };
+    let dem = Grid::from_fn(2100, 2100, t, |x, _| (0.05 * x) as f32);
+    write_f32_geotiff(&dir.path().join("dem.tif"), &dem, "", -32767.0).unwrap();
+    let b = Bundle::open(dir.path()).unwrap();
+    let req = TileRequest::new(1050.0, 1050.0, 3000.0, Layer::Classes).with_px(512);
+    let e = render_tile(&b, &req, &Overlays::default()).unwrap_err().to_string();
+    assert!(
+        e.contains("classes layer classifies the DEM at full resolution")
+            && e.contains("at most 2048 m")
+            && e.contains("ortho or slope layer"),
+        "{e}"
+    );
+    // The same square as a hillshade (no image here) reads the DEM by 4 and renders.
+    let tile = render_tile(&b, &req.with_layer(Layer::Ortho), &Overlays::default()).unwrap();
+    assert_eq!(tile.info.source, "DEM hillshade");
+    assert!((tile.info.nodata_fraction - (1.0 - 0.7f64.powi(2))).abs() < 0.01);
+}

@@ -18,6 +18,16 @@
 //!   `cd BUNDLE && find -L . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum |
 //!   sha256sum` prints the same hex. The manifest itself goes beside it as `bundle_files`
 //!   (path → `sha256:<hex>`), so a changed bundle names the file that changed.
+//!
+//!   A raster that `bundle.toml` names by GDAL virtual path (`/vsicurl/https://...`,
+//!   `/vsis3/...`: a mission mosaic read over HTTP) is no file under the directory. It adds one
+//!   line keyed by that path, whose value is `layout-sha256:<hex>`
+//!   ([`breadcrumb_tools::terrain::bundle::raster_identity`]): a hash of its size, placement,
+//!   CRS and block index, read from its header, not of its bytes, which would mean downloading
+//!   the mosaic. The prefix says so in `bundle_files`; such a bundle's hash is no longer what
+//!   `sha256sum` alone prints, and a block rewritten in place to the same compressed size
+//!   would go unnoticed. A remote raster that cannot be reached or is not a GeoTIFF makes the
+//!   bundle unhashable, with the reason, rather than hashed without it.
 //! - `rover_hash`: SHA-256 of the rover profile file's bytes (`rover.toml` is a verbatim copy).
 //! - `sol_hash`: SHA-256 of the sol's content, its compact JSON (`serde_json`, fields in the
 //!   order of [`Sol`]) without `bundle` and `rover`: those are locations, and what they locate
@@ -136,10 +146,19 @@ pub fn describe_changes(changes: &[FileChange]) -> String {
 }
 
 impl BundleManifest {
-    /// Hashes every file under `dir` (see the module docs for which files and how).
+    /// Hashes every file under `dir`, and identifies every raster its `bundle.toml` names by
+    /// GDAL virtual path (see the module docs for which files and how).
     pub fn of(dir: &Path) -> std::io::Result<BundleManifest> {
         let mut files = BTreeMap::new();
         collect(dir, "", 0, &mut files)?;
+        let remote = breadcrumb_tools::terrain::bundle::virtual_rasters(dir)
+            .map_err(std::io::Error::other)?;
+        for (key, path) in remote {
+            let id = breadcrumb_tools::terrain::bundle::raster_identity(&path).map_err(|e| {
+                std::io::Error::other(format!("the bundle's `{key}` cannot be identified: {e}"))
+            })?;
+            files.insert(path, id);
+        }
         Ok(BundleManifest { files })
     }
 
@@ -657,6 +676,41 @@ mod tests {
         assert!(text.contains("b.txt (was sha256:") && text.contains("is gone"), "{text}");
         assert!(text.contains("new.geojson (sha256:") && text.contains("is new"), "{text}");
         assert!(BundleManifest::of(&d.join("nope")).unwrap_err().to_string().contains("nope"));
+    }
+
+    #[test]
+    fn a_remote_raster_is_identified_by_its_layout_and_named_when_it_changes() {
+        use breadcrumb_tools::terrain::raster_io::write_f32_geotiff;
+        use breadcrumb_tools::terrain::{GeoTransform, Grid};
+        let tmp = tempfile::tempdir().unwrap();
+        let (bundle, store) = (tmp.path().join("bundle"), tmp.path().join("store"));
+        std::fs::create_dir(&bundle).unwrap();
+        std::fs::create_dir(&store).unwrap();
+        let t = GeoTransform { x0: 0.0, y0: 300.0, dx: 1.0, dy: -1.0 };
+        let write = |k: f64| {
+            let g = Grid::from_fn(300, 300, t, |x, y| (k * (x * 0.37).sin() * y) as f32);
+            write_f32_geotiff(&store.join("dem.tif"), &g, "", -32767.0).unwrap();
+        };
+        write(1.0);
+        // A GDAL virtual path that needs no server (`/vsisubfile/` of the whole file), standing
+        // in for `/vsicurl/`: the same code path names and identifies it.
+        let remote = format!("/vsisubfile/0_0,{}", store.join("dem.tif").display());
+        std::fs::write(bundle.join("bundle.toml"), format!("dem = \"{remote}\"\n")).unwrap();
+        let m = BundleManifest::of(&bundle).unwrap();
+        let paths: Vec<&str> = m.files.keys().map(String::as_str).collect();
+        assert_eq!(paths, [remote.as_str(), "bundle.toml"]);
+        assert!(m.files[&remote].starts_with("layout-sha256:"), "{}", m.files[&remote]);
+        assert_eq!(BundleManifest::of(&bundle).unwrap(), m, "the same raster, the same hash");
+        // Other values, other compressed blocks: the raster is named as changed.
+        write(2.0);
+        let now = BundleManifest::of(&bundle).unwrap();
+        let named: Vec<String> = m.changes(&now).into_iter().map(|c| c.path).collect();
+        assert_eq!(named, [remote]);
+        // A raster that cannot be reached leaves the bundle unhashed, saying which.
+        let gone = "/vsicurl/http://127.0.0.1:1/nope.tif";
+        std::fs::write(bundle.join("bundle.toml"), format!("dem = \"{gone}\"\n")).unwrap();
+        let e = BundleManifest::of(&bundle).unwrap_err().to_string();
+        assert!(e.contains("`dem` cannot be identified") && e.contains("nope.tif"), "{e}");
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub struct ViewTileArgs {
     pub centre_x_m: f64,
     /// Map y (north) of the tile's centre, metres.
     pub centre_y_m: f64,
-    /// Side of the square on the ground, metres (5 to 2000).
+    /// Side of the square on the ground, metres (5 to 5000). A wide tile shows the terrain
+    /// at its own coarse resolution (slope averaged over its pixels); zoom in to judge rocks
+    /// and slopes at rover scale.
     pub size_m: f64,
     /// Which layer to show (default ortho).
     #[serde(default)]
@@ -84,7 +86,13 @@ pub struct ViewTileResult {
 pub struct ViewTile;
 
 /// Largest tile side a model may ask for, metres (a wider view would only blur the terrain).
-pub const MAX_TILE_M: f64 = 2000.0;
+///
+/// Why 5 km: a drive's context on a mission mosaic spans kilometres (a 3 km view of the
+/// approach to a waypoint), and a coarse tile costs about what a fine one does: it reads the
+/// rasters' overviews at its own resolution, in strips of bounded size, never the full
+/// resolution (see `tiles::sample`). The classes layer refuses on-the-fly classification of
+/// more than [`crate::tiles::layers::CLASSIFY_MAX_CELLS`] cells instead.
+pub const MAX_TILE_M: f64 = 5000.0;
 
 impl Tool for ViewTile {
     const NAME: &'static str = "view_tile";

@@ -38,6 +38,10 @@ fn bound_gdal_block_cache() {
     });
 }
 
+/// Most cells one window read may return (400 MB of f32): windows far larger than any local
+/// question needs are refused instead of allocated.
+const WINDOW_LIMIT_CELLS: f64 = 1.0e8;
+
 /// Side of a cache tile, in cells.
 pub const TILE: usize = 256;
 
@@ -88,8 +92,7 @@ impl Dem {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_tiles: usize) -> Result<Self> {
         bound_gdal_block_cache();
         let path = path.as_ref().to_path_buf();
-        let is_virtual = path.to_string_lossy().starts_with("/vsi");
-        if !is_virtual && !path.exists() {
+        if !super::bundle::is_virtual(&path) && !path.exists() {
             return Err(ToolsError::Missing { path });
         }
         let dataset = Dataset::open(&path).map_err(|e| ToolsError::raster(&path, &e))?;
@@ -263,6 +266,64 @@ impl Dem {
         ymax: f64,
         pad: usize,
     ) -> Result<Grid> {
+        let (c0, r0, c1, r1) = self.cells_around(xmin, ymin, xmax, ymax)?;
+        // Refuse windows far larger than any local question needs instead of allocating them.
+        let (w, h) = (c1 - c0 + 2.0 * pad as f64, r1 - r0 + 2.0 * pad as f64);
+        if w * h > WINDOW_LIMIT_CELLS {
+            return Err(ToolsError::Argument(format!("window of {w} x {h} cells is too large")));
+        }
+        let pad = pad as i64;
+        self.window(c0 as i64 - pad, r0 as i64 - pad, w.max(1.0) as usize, h.max(1.0) as usize)
+    }
+
+    /// [`Dem::window_around`] at `factor` times coarser cells, through
+    /// [`Dem::read_decimated`]: the blocks of `factor x factor` cells, aligned to the raster's
+    /// origin, that cover the map rectangle, plus `pad` blocks on every side.
+    ///
+    /// Why aligned to the origin: block `(i, j)` is then exactly cell `(i, j)` of an overview
+    /// of that factor (GDAL's and a COG's overviews start at the raster's corner), so GDAL
+    /// copies the overview's cells without resampling them, and two reads that share a block
+    /// (the strips of one tile) see the same value for it.
+    pub fn decimated_around(
+        &self,
+        xmin: f64,
+        ymin: f64,
+        xmax: f64,
+        ymax: f64,
+        pad: usize,
+        factor: usize,
+    ) -> Result<Grid> {
+        if factor == 0 {
+            return Err(ToolsError::Argument("decimation factor 0".into()));
+        }
+        let (c0, r0, c1, r1) = self.cells_around(xmin, ymin, xmax, ymax)?;
+        let f = factor as f64;
+        let (b0, b1) = ((c0 / f).floor() - pad as f64, (c1 / f).ceil() + pad as f64);
+        let (a0, a1) = ((r0 / f).floor() - pad as f64, (r1 / f).ceil() + pad as f64);
+        let (w, h) = ((b1 - b0).max(1.0), (a1 - a0).max(1.0));
+        if w * h > WINDOW_LIMIT_CELLS {
+            return Err(ToolsError::Argument(format!(
+                "window of {w} x {h} cells (each {factor} x {factor} raster cells) is too large"
+            )));
+        }
+        self.read_decimated(
+            b0 as i64 * factor as i64,
+            a0 as i64 * factor as i64,
+            w as usize * factor,
+            h as usize * factor,
+            factor,
+        )
+    }
+
+    /// The cell range `(c0, r0, c1, r1)` (whole cells, fractional bounds rounded outwards)
+    /// covering a map rectangle, which must be finite and ordered.
+    fn cells_around(
+        &self,
+        xmin: f64,
+        ymin: f64,
+        xmax: f64,
+        ymax: f64,
+    ) -> Result<(f64, f64, f64, f64)> {
         if ![xmin, ymin, xmax, ymax].iter().all(|v| v.is_finite()) || xmin > xmax || ymin > ymax {
             return Err(ToolsError::Argument(format!(
                 "bad map rectangle [{xmin}, {xmax}] x [{ymin}, {ymax}]"
@@ -270,16 +331,7 @@ impl Dem {
         }
         let (ca, ra) = self.transform.to_cell(xmin, ymax);
         let (cb, rb) = self.transform.to_cell(xmax, ymin);
-        let (c0, c1) = (ca.min(cb).floor(), ca.max(cb).ceil());
-        let (r0, r1) = (ra.min(rb).floor(), ra.max(rb).ceil());
-        // Refuse windows far larger than any local question needs instead of allocating them.
-        let limit = 1.0e8;
-        let (w, h) = (c1 - c0 + 2.0 * pad as f64, r1 - r0 + 2.0 * pad as f64);
-        if w * h > limit {
-            return Err(ToolsError::Argument(format!("window of {w} x {h} cells is too large")));
-        }
-        let pad = pad as i64;
-        self.window(c0 as i64 - pad, r0 as i64 - pad, w.max(1.0) as usize, h.max(1.0) as usize)
+        Ok((ca.min(cb).floor(), ra.min(rb).floor(), ca.max(cb).ceil(), ra.max(rb).ceil()))
     }
 
     /// Reads the window of `width x height` cells whose top-left cell is `(col0, row0)` at
@@ -418,6 +470,27 @@ mod tests {
         assert!(edge.get(0, 0).is_some());
         assert_eq!(edge.get(1, 0), None, "a block past the raster's edge is unknown");
         assert!(dem.read_decimated(0, 0, 10, 10, 0).is_err());
+    }
+
+    #[test]
+    fn decimated_windows_are_whole_origin_aligned_blocks_covering_the_rectangle() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_test_dem(dir.path(), 600, 300);
+        let dem = Dem::open(&p).unwrap();
+        // Cells 5.5..20.5 x 3.5..9.5 (2 m cells from (1000, 5000)), whole cells 5..21 x 3..10,
+        // by 4 with one block of padding.
+        let g = dem.decimated_around(1011.0, 4981.0, 1041.0, 4993.0, 1, 4).unwrap();
+        // Blocks 1..6 by 0..3 cover cells 4..24 x 0..12; padded: blocks 0..7 by -1..4.
+        assert_eq!((g.width, g.height), (7, 5));
+        assert_eq!(g.transform, GeoTransform { x0: 1000.0, y0: 5008.0, dx: 8.0, dy: -8.0 });
+        let same = dem.read_decimated(0, -4, 28, 20, 4).unwrap();
+        assert_eq!(
+            g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            same.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(g.get(0, 0), None, "the padding block north of the raster is unknown");
+        assert!(g.get(2, 1).is_some());
+        assert!(dem.decimated_around(1011.0, 4981.0, 1041.0, 4993.0, 1, 0).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::draw::{Canvas, Colour, P};
 use super::frame::Frame;
 use super::request::Layer;
 use super::sample::{sample, Product, Reduce};
-use crate::error::Result;
+use crate::error::{Result, ToolsError};
 use crate::perception::classify::{classify, Class, ClassMap};
 use crate::terrain::{Bundle, HazardClass};
 
@@ -86,15 +86,14 @@ pub(crate) fn base_stretched(
                 m
             } else {
                 let e = bundle.dem.extent();
-                own = classify(
-                    bundle,
-                    (
-                        frame.min_x_m.max(e.0),
-                        frame.min_y_m.max(e.1),
-                        frame.max_x_m.min(e.2),
-                        frame.max_y_m.min(e.3),
-                    ),
-                )?;
+                let window = (
+                    frame.min_x_m.max(e.0),
+                    frame.min_y_m.max(e.1),
+                    frame.max_x_m.min(e.2),
+                    frame.max_y_m.min(e.3),
+                );
+                check_classify_window(bundle, window)?;
+                own = classify(bundle, window)?;
                 &own
             };
             paint_classes(&mut base.canvas, frame, map);
@@ -103,6 +102,35 @@ pub(crate) fn base_stretched(
             Ok(base)
         }
     }
+}
+
+/// Most DEM cells the classes layer classifies on the fly for one tile: 2048², a 2 km square
+/// of a 1 m DEM (about as much as a tile of 2048 px shows one cell a pixel).
+pub const CLASSIFY_MAX_CELLS: f64 = 2048.0 * 2048.0;
+
+/// Refuses to classify, for one tile, a window of more than [`CLASSIFY_MAX_CELLS`] DEM cells.
+///
+/// Why refuse and not classify decimated cells, as the other layers read coarse tiles: the
+/// classifier finds rocks, ripples and scarps in the full-resolution DEM and image, with
+/// windows tuned in metres to features of a few metres; on block means of 4 m it would find
+/// nothing and paint a kilometre of ground as if it held no hazard, which is worse than no
+/// picture. And classifying kilometres at full resolution for one picture would take minutes
+/// and read the whole mosaic, which a coarse view must not. A class map computed beforehand
+/// (the sol's, passed in [`Overlays::classes`](super::Overlays)) is painted at any size.
+fn check_classify_window(bundle: &Bundle, window: (f64, f64, f64, f64)) -> Result<()> {
+    let (cx, cy) = bundle.dem.transform().resolution();
+    let cells = ((window.2 - window.0) / cx) * ((window.3 - window.1) / cy);
+    if cells > CLASSIFY_MAX_CELLS {
+        let side = CLASSIFY_MAX_CELLS.sqrt() * cx.max(cy);
+        return Err(ToolsError::Argument(format!(
+            "the classes layer classifies the DEM at full resolution, and this tile covers {} \
+             cells of it (at most {} for one tile): ask for a classes tile of at most {side} m, \
+             or use the ortho or slope layer for the wide view",
+            cells.round(),
+            CLASSIFY_MAX_CELLS
+        )));
+    }
+    Ok(())
 }
 
 /// Blends each pixel whose centre lies on a hazard class of `map` with that class's colour.

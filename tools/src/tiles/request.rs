@@ -32,7 +32,9 @@ pub enum Layer {
     #[default]
     Ortho,
     /// Slope in degrees, colour-ramped from green (flat) through yellow to red (30° and
-    /// steeper); the steepest cell under each pixel, so steep spots never average away.
+    /// steeper); the steepest cell under each pixel, so steep spots never average away. A
+    /// coarse tile (pixels of two DEM cells or more) shows the slope at its own resolution,
+    /// computed on the DEM's block means, as it reads overviews and not the full resolution.
     Slope,
     /// The image dimmed, with mapped hazards filled and outlined by class.
     Hazards,

@@ -6,6 +6,18 @@
 //! or the maximum (slope: a steep cell must not average away) of the cells whose centres fall
 //! inside it; when smaller (zoomed in) it is bilinear between cell centres, falling back to the
 //! nearest cell next to no-data. A pixel is no-data when fewer than half its cells are valid.
+//!
+//! # Coarse tiles read overviews
+//!
+//! When a pixel spans two raster cells or more, the raster is read through
+//! [`Dem::decimated_around`] at the largest power-of-two factor not exceeding the pixel's size
+//! in cells (a 3 km tile at 512 px, 5.9 m/px, reads a 1 m DEM by 4 and a 0.5 m ortho by 8),
+//! and the pixels are computed from those block means as above. GDAL answers such a read from
+//! the raster's overview of that factor when it has one (a COG's, or a GeoTIFF's internal
+//! ones; powers of two are the levels `gdaladdo` and the COG driver build), so a kilometre-wide
+//! tile touches an overview's few blocks, over `/vsicurl/` too, and never downloads or decodes
+//! the full-resolution raster; the cells read stay within a strip's budget at any zoom.
+//! Tiles whose pixels are finer than two cells read full-resolution windows exactly as before.
 
 use rayon::prelude::*;
 
@@ -23,6 +35,14 @@ pub(crate) enum Product {
     /// The cell values themselves (image brightness).
     Value,
     /// Slope in degrees by Horn's method, as the checker and `gdaldem slope` compute it.
+    ///
+    /// A coarse tile's slope is the slope at its own resolution: Horn's method over the
+    /// decimated DEM (block means of [`decimation`] cells a side), not the steepest
+    /// full-resolution cell under each pixel, so a boulder's flank that is steep over a metre
+    /// shows only as steep as the ground is over a few metres. Why: the full-resolution slope
+    /// of a kilometre-wide tile would read every cell of the DEM, which is what a coarse view
+    /// must not do on a mission mosaic; rover-scale slope is for tiles zoomed in to pixels
+    /// finer than two cells, which still take the steepest cell.
     Slope,
     /// Hillshade in `[0, 1]`, sun from the north-west at 45° (a stand-in for a missing image).
     Hillshade,
@@ -62,6 +82,9 @@ pub(crate) fn sample(
     }
     let (cell_x, cell_y) = dem.transform().resolution();
     let mpp = frame.m_per_px;
+    // Coarse tiles read (and compute slope and hillshade on) cells `factor` times coarser.
+    let factor = decimation(mpp, cell_x.max(cell_y));
+    let (cell_x, cell_y) = (cell_x * factor as f64, cell_y * factor as f64);
     // Only the part of the frame over the raster is read (plus the padding cells).
     let (pad_x, pad_y) = (cell_x * 3.0, cell_y * 3.0);
     let x_lo = frame.min_x_m.max(extent.0 - pad_x);
@@ -75,7 +98,11 @@ pub(crate) fn sample(
         let y_hi = (frame.max_y_m - j0 as f64 * mpp).min(extent.3 + pad_y);
         let y_lo = (frame.max_y_m - j1 as f64 * mpp).max(extent.1 - pad_y);
         if y_lo < y_hi {
-            let raw = dem.window_around(x_lo, y_lo, x_hi, y_hi, product.pad())?;
+            let raw = if factor == 1 {
+                dem.window_around(x_lo, y_lo, x_hi, y_hi, product.pad())?
+            } else {
+                dem.decimated_around(x_lo, y_lo, x_hi, y_hi, product.pad(), factor)?
+            };
             let grid = match product {
                 Product::Value => raw,
                 Product::Slope => slope_grid(&raw),
@@ -91,6 +118,23 @@ pub(crate) fn sample(
         j0 = j1;
     }
     Ok(out)
+}
+
+/// The factor a tile whose pixels are `m_per_px` metres reads a raster of `cell` metres at:
+/// the largest power of two not exceeding `m_per_px / cell`, so 1 (full resolution) while a
+/// pixel spans fewer than two cells.
+///
+/// Why a power of two and not the largest whole factor: overviews come at powers of two, and a
+/// read at exactly an overview's factor is that overview's cells as stored; a factor between
+/// two levels would make GDAL resample the finer level and gain nothing in bytes read.
+pub(crate) fn decimation(m_per_px: f64, cell: f64) -> usize {
+    let ratio = m_per_px / cell;
+    let mut factor = 1;
+    // The tolerance keeps a pixel of exactly 4 cells (2048 m at 512 px on 1 m) at factor 4.
+    while ratio.is_finite() && (2 * factor) as f64 <= ratio * (1.0 + 1e-9) && factor < 1 << 20 {
+        factor *= 2;
+    }
+    factor
 }
 
 /// Cell index range `[lo, hi)` whose centres lie in `[a, b)` (fractional cell coordinates), at
@@ -229,6 +273,17 @@ pub(crate) fn hillshade(grid: &Grid) -> Grid {
 mod tests {
     use super::*;
     use crate::terrain::GeoTransform;
+
+    #[test]
+    fn coarse_pixels_read_at_the_largest_power_of_two_below_their_size() {
+        assert_eq!(decimation(0.3, 1.0), 1);
+        assert_eq!(decimation(1.99, 1.0), 1, "under two cells a pixel reads full resolution");
+        assert_eq!(decimation(2.0, 1.0), 2);
+        assert_eq!(decimation(3000.0 / 512.0, 1.0), 4);
+        assert_eq!(decimation(3000.0 / 512.0, 0.5), 8);
+        assert_eq!(decimation(2048.0 / 512.0, 1.0), 4, "an exact power of two is kept");
+        assert_eq!(decimation(1.0, 0.0), 1);
+    }
 
     #[test]
     fn centre_ranges_cover_whole_pixels() {
