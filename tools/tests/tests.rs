@@ -3,6 +3,7 @@
 mod analysis;
 mod api;
 mod bundle;
+mod campaign;
 mod checker;
 mod classify;
 mod cog;

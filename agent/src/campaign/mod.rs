@@ -123,6 +123,8 @@ const ATTEMPTS: [(f64, f64); 3] = [(1.0, 1.0), (0.6, 1.5), (0.35, 2.0)];
 const MAX_REPLANS: usize = 2;
 /// Radius around an unreachable stop the new strategic route avoids, metres.
 const AVOID_M: f64 = 40.0;
+/// The smallest sol budget, metres.
+pub const MIN_SOL_BUDGET_M: f64 = 20.0;
 /// Goal tolerance of an intermediate sol, metres: the route must end within it of the stop.
 const STOP_TOLERANCE_M: f64 = 2.0;
 
@@ -137,7 +139,10 @@ impl Campaign {
         let hazards = blocking_hazards(&bundle.hazards);
         let rules = SafeStopRules::for_profile(&profile);
         let record = match CampaignRecord::load(dir)? {
-            Some(old) if old.spec == spec => old,
+            // The same campaign: everything asked but how many sols it may use.
+            Some(old) if CampaignSpec { max_sols: spec.max_sols, ..old.spec.clone() } == spec => {
+                CampaignRecord { spec, ..old }
+            }
             Some(_) => {
                 return Err(CampaignError::Bad(format!(
                     "{} holds another campaign (its campaign.json asked something else): give \
@@ -202,6 +207,8 @@ impl Campaign {
         }
         let spec = self.record.spec.clone();
         let goal = (spec.goal[0], spec.goal[1]);
+        // Before any driving: can the campaign end safely at all?
+        self.goal_stop()?;
         let outcome = loop {
             let here = self.record.sols.last().and_then(|s| s.end).unwrap_or(spec.start);
             let at = (here[0], here[1]);
@@ -364,14 +371,7 @@ impl Campaign {
             rules: rules.tightened(3.0, STOP_TOLERANCE_M, 0.7),
         };
         if total - s0 <= reach && dist(at, goal) <= reach {
-            let radius = (spec.goal_tolerance_m - STOP_TOLERANCE_M).max(0.0);
-            let stop = judge.find_near(goal, radius, 0.5, |_| true)?.ok_or_else(|| {
-                CampaignError::NoSafeStop(format!(
-                    "no safe stop within {:.1} m of the goal ({:.1}, {:.1}): the rover could \
-                         drive there but not stop there; widen --goal-tolerance-m or move the goal",
-                    spec.goal_tolerance_m, goal.0, goal.1
-                ))
-            })?;
+            let stop = self.goal_stop()?;
             let keep = slice(route, s0, total);
             return Ok(Leg::new(at, stop, &keep, width));
         }
@@ -399,6 +399,28 @@ impl Campaign {
              sand); give a larger --sol-budget-m",
             at.0, at.1, spec.sol_budget_m
         )))
+    }
+
+    /// The safe stop nearest the goal within its tolerance (less the sol's own), or why there is
+    /// none.
+    fn goal_stop(&self) -> Result<StopVerdict, CampaignError> {
+        let spec = &self.record.spec;
+        let goal = (spec.goal[0], spec.goal[1]);
+        let judge = StopJudge {
+            source: &self.bundle.dem,
+            hazards: &self.hazards,
+            profile: &self.profile,
+            rules: self.record.safe_stop_rules.tightened(3.0, STOP_TOLERANCE_M, 0.7),
+        };
+        let radius = (spec.goal_tolerance_m - STOP_TOLERANCE_M).max(0.0);
+        judge.find_near(goal, radius, 0.5, |_| true)?.ok_or_else(|| {
+            CampaignError::NoSafeStop(format!(
+                "no safe stop within {:.1} m of the goal ({:.1}, {:.1}): the rover could drive \
+                 there but not stop there (low tilt at every heading, clear of hazards and \
+                 sand); widen --goal-tolerance-m or move the goal",
+                spec.goal_tolerance_m, goal.0, goal.1
+            ))
+        })
     }
 
     /// The centre of the DEM cell holding `p`: the planner's routes run through cell centres,
@@ -621,6 +643,13 @@ fn validate(spec: &CampaignSpec) -> Result<(), CampaignError> {
         if !(v.is_finite() && v > 0.0) {
             return Err(CampaignError::Bad(format!("{name} must be a positive number, not {v}")));
         }
+    }
+    if spec.sol_budget_m < MIN_SOL_BUDGET_M {
+        return Err(CampaignError::Bad(format!(
+            "--sol-budget-m {} is too small for a sol to reach a safe stop: a sol needs at least \
+             {MIN_SOL_BUDGET_M} m (a turn and a few rover lengths)",
+            spec.sol_budget_m
+        )));
     }
     if !(spec.advance > 0.0 && spec.advance <= 1.0) {
         return Err(CampaignError::Bad("the advance per sol must be in (0, 1]".into()));
