@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use breadcrumb_sites::import::{import_bundle, ImportOptions};
-use breadcrumb_sites::synth::{generate, write_site, SynthParams};
+use breadcrumb_sites::synth::{synthesize, SynthOptions, SynthParams};
 use breadcrumb_tools::analysis::slope::write_slope_raster;
 use breadcrumb_tools::terrain::{Bundle, Dem, HazardClass};
 use clap::{Args, Subcommand};
@@ -263,8 +263,8 @@ fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
         bail!("{}: already holds a bundle (dem.tif); pass --force to replace it", a.out.display());
     }
     let started = std::time::Instant::now();
-    let site = generate(&params)?;
-    write_site(&site, &params, &a.out)?;
+    // Band by band straight into the files: an 8192-cell site never holds its rasters.
+    synthesize(&params, &a.out, &SynthOptions::default())?;
     let bundle = Bundle::open(&a.out).context("re-reading the bundle just written")?;
     outln!(
         "synthesised {} site (seed {}) in {:.2} s -> {}",
