@@ -45,7 +45,7 @@ pub use params::{
     BoulderFieldSpec, CraterPopulation, CraterSpec, HazardParams, ReliefParams, RenderParams,
     RippleFieldSpec, RockParams, ScarpSpec, Side, SynthParams,
 };
-pub use presets::PRESETS;
+pub use presets::{PRESETS, TRAVERSE_MIN_SIZE};
 
 use breadcrumb_tools::error::{Result, ToolsError};
 use breadcrumb_tools::terrain::grid::{GeoTransform, Grid};
