@@ -28,6 +28,7 @@ pub fn paint_base_albedo(canvas: &mut Canvas, seed: u64) {
     let (n, cell, extent, row0) = (canvas.n, canvas.cell, canvas.extent, canvas.row0);
     canvas.albedo.par_chunks_mut(n).enumerate().for_each(|(row, line)| {
         let y = extent - ((row0 + row) as f64 + 0.5) * cell;
+        let (mut patches, mut mottle) = (patches.sampler(), mottle.sampler());
         for (col, a) in line.iter_mut().enumerate() {
             let x = (col as f64 + 0.5) * cell;
             *a = (0.48 + 0.03 * patches.at(x, y) + 0.025 * mottle.at(x, y)).clamp(0.05, 1.0) as f32;

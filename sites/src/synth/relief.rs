@@ -64,6 +64,7 @@ pub fn paint(canvas: &mut Canvas, seed: u64, r: &ReliefParams) {
     let sand = &canvas.sand;
     canvas.z.par_chunks_mut(n).enumerate().for_each(|(row, line)| {
         let y = extent - ((row0 + row) as f64 + 0.5) * cell;
+        let (mut rough, mut patches) = (rough.sampler(), patches.sampler());
         for (col, z) in line.iter_mut().enumerate() {
             let x = (col as f64 + 0.5) * cell;
             let (dx, dy) = (x - half, y - half);
