@@ -563,3 +563,38 @@ pub fn gdal_messages_to_tracing() {
         _ => tracing::debug!(target: "gdal", "GDAL error {number}: {message}"),
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows in any order make a COG with overviews and the same pixels; an unfinished writer
+    /// leaves nothing behind.
+    #[test]
+    fn cog_writer_makes_overviews_from_rows_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img.tif");
+        let (w, h) = (600, 520);
+        let t = GeoTransform { x0: 0.0, y0: 520.0, dx: 1.0, dy: -1.0 };
+        let px: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8 + 1).collect();
+        let mut cog = CogWriter::<u8>::create(&path, w, h, t, "", Some(0.0)).unwrap();
+        for r0 in [256, 0, 512] {
+            let r1 = (r0 + 256).min(h);
+            cog.write_rows(r0, px[r0 * w..r1 * w].to_vec()).unwrap();
+        }
+        cog.finish().unwrap();
+        let ds = gdal::Dataset::open(&path).unwrap();
+        let band = ds.rasterband(1).unwrap();
+        assert!(band.overview_count().unwrap() >= 1);
+        let back = band.read_as::<u8>((0, 0), (w, h), (w, h), None).unwrap();
+        assert!(back.data() == px.as_slice());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the product is left");
+
+        let other = dir.path().join("dropped.tif");
+        let mut cog = CogWriter::<f32>::create(&other, 300, 300, t, "", None).unwrap();
+        cog.write_rows(0, vec![1.0; 300 * 10]).unwrap();
+        drop(cog);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
