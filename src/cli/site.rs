@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use breadcrumb_sites::import::{import_bundle, ImportOptions};
-use breadcrumb_sites::synth::{generate, write_site, SynthParams};
+use breadcrumb_sites::synth::{synthesize, SynthOptions, SynthParams, TRAVERSE_MIN_SIZE};
 use breadcrumb_tools::analysis::slope::write_slope_raster;
 use breadcrumb_tools::terrain::{Bundle, Dem, HazardClass};
 use clap::{Args, Subcommand};
@@ -111,9 +111,11 @@ pub struct SynthArgs {
     /// DEM cell size in metres (the ortho image is twice as fine).
     #[arg(long, default_value_t = 1.0, value_parser = positive_metres)]
     res: f64,
-    /// Kind of site: mixed, plains, crater-field, ripple-slope, crater-rim.
-    #[arg(long, default_value = "mixed")]
-    preset: String,
+    /// Kind of site: mixed, plains, crater-field, ripple-slope, crater-rim, traverse (a
+    /// kilometre-scale map of regions for multi-sol campaigns). Default: traverse from 4096
+    /// cells up, mixed below.
+    #[arg(long)]
+    preset: Option<String>,
     /// Read all generator parameters from a TOML file (e.g. a bundle.toml's [params]) instead
     /// of a preset; --seed, --size and --res are then ignored.
     #[arg(long, value_name = "FILE")]
@@ -254,7 +256,15 @@ fn import(a: &ImportArgs) -> anyhow::Result<ExitStatus> {
 fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
     let params = match &a.params {
         Some(path) => load_params(path)?,
-        None => SynthParams::preset(&a.preset, a.seed, a.size as usize, a.res)?,
+        None => {
+            let size = a.size as usize;
+            let preset = a.preset.as_deref().unwrap_or(if size >= TRAVERSE_MIN_SIZE {
+                "traverse"
+            } else {
+                "mixed"
+            });
+            SynthParams::preset(preset, a.seed, size, a.res)?
+        }
     };
     if a.out.exists() && !a.out.is_dir() {
         bail!("{}: exists and is not a directory", a.out.display());
@@ -263,8 +273,8 @@ fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
         bail!("{}: already holds a bundle (dem.tif); pass --force to replace it", a.out.display());
     }
     let started = std::time::Instant::now();
-    let site = generate(&params)?;
-    write_site(&site, &params, &a.out)?;
+    // Band by band straight into the files: an 8192-cell site never holds its rasters.
+    synthesize(&params, &a.out, &SynthOptions::default())?;
     let bundle = Bundle::open(&a.out).context("re-reading the bundle just written")?;
     outln!(
         "synthesised {} site (seed {}) in {:.2} s -> {}",

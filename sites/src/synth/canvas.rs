@@ -7,16 +7,26 @@
 
 use super::geometry::Point;
 
-/// Fine height and albedo layers over the square site, row 0 at the north edge.
+/// Fine height and albedo layers over a horizontal band of the square site (or all of it), row
+/// 0 at the north edge.
+///
+/// Why bands: a large site's fine field does not fit in memory (an 8192-cell DEM at 1 m makes a
+/// 16384^2 field, 3 GB for its three layers), so it is painted band by band. Every painter works
+/// from pixel positions in site coordinates ([`Canvas::centre`], [`Canvas::window`]), never from
+/// its neighbours, so a pixel gets exactly the same value whatever band it is painted in.
 #[derive(Debug, Clone)]
 pub struct Canvas {
-    /// Pixels per side.
+    /// Pixels per side of the whole site (and per row of the band).
     pub n: usize,
+    /// Site row of the band's first row (0 for the whole site).
+    pub row0: usize,
+    /// Rows held (`n` for the whole site).
+    pub rows: usize,
     /// Pixel size, m.
     pub cell: f64,
     /// Site side length, m (`n * cell`).
     pub extent: f64,
-    /// Heights relative to the site's base elevation, m (row-major).
+    /// Heights relative to the site's base elevation, m (row-major, band rows only).
     pub z: Vec<f32>,
     /// Surface albedo in 0..1 (row-major).
     pub albedo: Vec<f32>,
@@ -40,24 +50,40 @@ pub struct Window {
 impl Canvas {
     /// A flat canvas of `n x n` pixels of `cell` metres, albedo `albedo`.
     #[must_use]
+    #[cfg(test)]
     pub fn new(n: usize, cell: f64, albedo: f32) -> Self {
+        Canvas::band(n, cell, albedo, 0, n)
+    }
+
+    /// Rows `row0 .. row0 + rows` of an `n x n` site of `cell`-metre pixels, albedo `albedo`.
+    #[must_use]
+    pub fn band(n: usize, cell: f64, albedo: f32, row0: usize, rows: usize) -> Self {
         Canvas {
             n,
+            row0,
+            rows,
             cell,
             extent: n as f64 * cell,
-            z: vec![0.0; n * n],
-            albedo: vec![albedo; n * n],
-            sand: vec![0.0; n * n],
+            z: vec![0.0; n * rows],
+            albedo: vec![albedo; n * rows],
+            sand: vec![0.0; n * rows],
         }
     }
 
-    /// Site-local coordinates of the centre of pixel `(col, row)`.
+    /// Site-local coordinates of the centre of pixel `(col, row)` (`row` counted in the band).
     #[must_use]
     pub fn centre(&self, col: usize, row: usize) -> Point {
-        [(col as f64 + 0.5) * self.cell, self.extent - (row as f64 + 0.5) * self.cell]
+        [(col as f64 + 0.5) * self.cell, self.y_of(row)]
     }
 
-    /// Pixels whose centres may fall within the site-local box, or `None` if it misses the site.
+    /// Site-local northing of the centres of band row `row`.
+    #[must_use]
+    pub fn y_of(&self, row: usize) -> f64 {
+        self.extent - ((self.row0 + row) as f64 + 0.5) * self.cell
+    }
+
+    /// Pixels whose centres may fall within the site-local box, or `None` if it misses the band;
+    /// rows are counted in the band (the site's window cut to the band's rows).
     #[must_use]
     pub fn window(&self, xmin: f64, ymin: f64, xmax: f64, ymax: f64) -> Option<Window> {
         if !(xmin.is_finite() && ymin.is_finite() && xmax.is_finite() && ymax.is_finite()) {
@@ -71,10 +97,15 @@ impl Canvas {
         if c0 >= c1 || r0 >= r1 {
             return None;
         }
-        Some(Window { c0: c0 as usize, c1: c1 as usize, r0: r0 as usize, r1: r1 as usize })
+        let r0 = (r0 as usize).max(self.row0);
+        let r1 = (r1 as usize).min(self.row0 + self.rows);
+        if r0 >= r1 {
+            return None;
+        }
+        Some(Window { c0: c0 as usize, c1: c1 as usize, r0: r0 - self.row0, r1: r1 - self.row0 })
     }
 
-    /// Row-major index of `(col, row)`.
+    /// Row-major index of `(col, row)` (`row` counted in the band).
     #[must_use]
     pub fn idx(&self, col: usize, row: usize) -> usize {
         row * self.n + col

@@ -242,9 +242,24 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
             }),
         ));
     }
+    // Rocks by source, in list order, in one pass: a kilometre-scale site has tens of thousands
+    // of craters and millions of rocks, too many to filter the whole list per crater.
+    let mut in_field: Vec<Vec<&Rock>> = vec![Vec::new(); p.boulder_fields.len()];
+    let mut of_crater: Vec<Vec<&Rock>> = vec![Vec::new(); inp.craters.len()];
+    let mut of_scarp: Vec<Vec<&Rock>> = vec![Vec::new(); p.scarps.len()];
+    for r in inp.rocks {
+        let group = match r.source {
+            RockSource::BoulderField(i) => in_field.get_mut(i),
+            RockSource::Ejecta(i) => of_crater.get_mut(i),
+            RockSource::Talus(i) => of_scarp.get_mut(i),
+            RockSource::Background => None,
+        };
+        if let Some(g) = group {
+            g.push(r);
+        }
+    }
     for (i, b) in p.boulder_fields.iter().enumerate() {
-        let inside: Vec<&Rock> =
-            inp.rocks.iter().filter(|r| r.source == RockSource::BoulderField(i)).collect();
+        let inside = &in_field[i];
         let max_h = inside.iter().map(|r| r.height).fold(0.0, f64::max);
         let dangerous = inside.iter().filter(|r| r.height >= h.rock_min_height_m).count();
         out.push(feature(
@@ -266,14 +281,10 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
     let mut blanket = vec![false; inp.craters.len()];
     for (ci, c) in inp.craters.iter().enumerate() {
         let reach = EJECTA_BLANKET_RHO * c.radius();
-        let tall: Vec<&Rock> = inp
-            .rocks
+        let tall: Vec<&Rock> = of_crater[ci]
             .iter()
-            .filter(|r| {
-                r.source == RockSource::Ejecta(ci)
-                    && r.height >= h.rock_min_height_m
-                    && (r.x - c.x).hypot(r.y - c.y) <= reach
-            })
+            .copied()
+            .filter(|r| r.height >= h.rock_min_height_m && (r.x - c.x).hypot(r.y - c.y) <= reach)
             .collect();
         if tall.len() < FIELD_MIN_ROCKS {
             continue;
@@ -297,16 +308,13 @@ pub fn collect(inp: &HazardInputs<'_>) -> FeatureCollection {
     // when enough of them are over the step limit (its rocks are then not listed one by one).
     let mut apron = vec![false; p.scarps.len()];
     for (si, s) in p.scarps.iter().enumerate() {
-        let tall: Vec<&Rock> = inp
-            .rocks
-            .iter()
-            .filter(|r| r.source == RockSource::Talus(si) && r.height >= h.rock_min_height_m)
-            .collect();
+        let tall: Vec<&Rock> =
+            of_scarp[si].iter().copied().filter(|r| r.height >= h.rock_min_height_m).collect();
         if tall.len() < FIELD_MIN_ROCKS {
             continue;
         }
         apron[si] = true;
-        let all = inp.rocks.iter().filter(|r| r.source == RockSource::Talus(si)).count();
+        let all = of_scarp[si].len();
         let max_h = tall.iter().map(|r| r.height).fold(0.0, f64::max);
         out.push(feature(
             format!("talus-{si}"),

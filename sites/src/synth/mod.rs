@@ -45,15 +45,16 @@ pub use params::{
     BoulderFieldSpec, CraterPopulation, CraterSpec, HazardParams, ReliefParams, RenderParams,
     RippleFieldSpec, RockParams, ScarpSpec, Side, SynthParams,
 };
-pub use presets::PRESETS;
+pub use presets::{PRESETS, TRAVERSE_MIN_SIZE};
 
 use breadcrumb_tools::error::{Result, ToolsError};
 use breadcrumb_tools::terrain::grid::{GeoTransform, Grid};
-use breadcrumb_tools::terrain::raster_io::{write_f32_geotiff, write_u8_geotiff};
+use breadcrumb_tools::terrain::raster_io::{write_f32_geotiff, write_u8_geotiff, CogWriter};
 use canvas::Canvas;
 use craters::Crater;
 use gdal::spatial_ref::SpatialRef;
 use geometry::{bounds, contains, polygon_area, Point};
+use ortho::ShadowSweep;
 use rng::Stream;
 use rocks::{Rock, RockLaw, RockSource};
 
@@ -167,14 +168,42 @@ pub fn site_crs_wkt(p: &SynthParams) -> Result<String> {
         .map_err(|e| ToolsError::Argument(format!("site CRS at {lat} N, {lon} E: {e}")))
 }
 
-/// Nearest-pixel sand weight at a site-local point (0 off the canvas).
-fn sand_at(c: &Canvas, p: Point) -> f32 {
-    let col = (p[0] / c.cell).floor();
-    let row = ((c.extent - p[1]) / c.cell).floor();
-    if col < 0.0 || row < 0.0 || col >= c.n as f64 || row >= c.n as f64 {
-        return 0.0;
+/// Which fine pixels are sand (weight at least 0.5), one bit each: all that rock placement needs
+/// to know of the sand cover, for the whole site, while the fine field itself is only ever held
+/// a band at a time (a 16384^2 field is 32 MB of bits against 1 GB of f32 weights).
+#[derive(Debug, Clone)]
+struct SandMask {
+    n: usize,
+    cell: f64,
+    extent: f64,
+    bits: Vec<u64>,
+}
+
+impl SandMask {
+    fn new(n: usize, cell: f64) -> Self {
+        SandMask { n, cell, extent: n as f64 * cell, bits: vec![0; (n * n).div_ceil(64)] }
     }
-    c.sand[c.idx(col as usize, row as usize)]
+
+    /// Records the sand of a painted band.
+    fn record(&mut self, c: &Canvas) {
+        for (k, &w) in c.sand.iter().enumerate() {
+            if w >= 0.5 {
+                let i = c.row0 * c.n + k;
+                self.bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+    }
+
+    /// Whether the nearest pixel to a site-local point is sand (false off the site).
+    fn sand_at(&self, p: Point) -> bool {
+        let col = (p[0] / self.cell).floor();
+        let row = ((self.extent - p[1]) / self.cell).floor();
+        if col < 0.0 || row < 0.0 || col >= self.n as f64 || row >= self.n as f64 {
+            return false;
+        }
+        let i = row as usize * self.n + col as usize;
+        self.bits[i / 64] >> (i % 64) & 1 == 1
+    }
 }
 
 fn on_site(p: Point, extent: f64) -> bool {
@@ -200,8 +229,8 @@ fn largest_block(d: f64) -> f64 {
 }
 
 /// Samples every rock population (see the module docs for the order).
-fn sample_rocks(p: &SynthParams, canvas: &Canvas, craters: &[(u64, Crater)]) -> Vec<Rock> {
-    let extent = canvas.extent;
+fn sample_rocks(p: &SynthParams, sand: &SandMask, craters: &[(u64, Crater)]) -> Vec<Rock> {
+    let extent = sand.extent;
     let r = &p.rocks;
     let ratio = (r.height_ratio_min, r.height_ratio_max);
     let field_bounds: Vec<_> = p.boulder_fields.iter().map(|b| bounds(&b.polygon)).collect();
@@ -210,7 +239,7 @@ fn sample_rocks(p: &SynthParams, canvas: &Canvas, craters: &[(u64, Crater)]) -> 
             q[0] >= b.0 && q[0] <= b.2 && q[1] >= b.1 && q[1] <= b.3 && contains(&f.polygon, q)
         })
     };
-    let free = |q: Point| on_site(q, extent) && sand_at(canvas, q) < 0.5;
+    let free = |q: Point| on_site(q, extent) && !sand.sand_at(q);
 
     let mut all = Vec::new();
     let mut rng = rng::stream(p.seed, Stream::Rocks);
@@ -279,25 +308,183 @@ fn sample_rocks(p: &SynthParams, canvas: &Canvas, craters: &[(u64, Crater)]) -> 
     all
 }
 
+/// How a site is generated and written; the defaults suit every size up to 8192 cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynthOptions {
+    /// DEM rows painted at once (rounded up to a multiple of 8: bands start on the painters'
+    /// 16-row fine blocks). The files do not depend on it; memory grows with it (about
+    /// 26 bytes per DEM cell of band width per row, 220 MB for 512 rows of an 8192-cell site).
+    pub band_rows: usize,
+    /// Rasters wider than this many pixels are written as Cloud Optimized GeoTIFFs with
+    /// internal overviews; smaller ones as plain tiled GeoTIFFs, as before (so small sites,
+    /// the committed fixtures among them, keep their bytes).
+    pub overview_min_side: usize,
+}
+
+impl Default for SynthOptions {
+    fn default() -> Self {
+        SynthOptions { band_rows: 512, overview_min_side: 1024 }
+    }
+}
+
+/// Where generated rows go: whole rows of the DEM (NaN = no-data) and of the ortho, bands in
+/// any order.
+trait RasterSink {
+    fn dem_rows(&mut self, row0: usize, rows: Vec<f32>) -> Result<()>;
+    fn ortho_rows(&mut self, row0: usize, rows: Vec<u8>) -> Result<()>;
+}
+
+/// Collects the rasters in memory, for [`generate`].
+struct MemorySink {
+    dem: Vec<f32>,
+    dem_width: usize,
+    ortho: Vec<u8>,
+    ortho_width: usize,
+}
+
+impl RasterSink for MemorySink {
+    fn dem_rows(&mut self, row0: usize, rows: Vec<f32>) -> Result<()> {
+        let i = row0 * self.dem_width;
+        self.dem[i..i + rows.len()].copy_from_slice(&rows);
+        Ok(())
+    }
+    fn ortho_rows(&mut self, row0: usize, rows: Vec<u8>) -> Result<()> {
+        let i = row0 * self.ortho_width;
+        self.ortho[i..i + rows.len()].copy_from_slice(&rows);
+        Ok(())
+    }
+}
+
+/// Everything about a site that is decided once for the whole of it before painting: the
+/// crater and rock lists (small next to the rasters) and the seeds.
+struct Plan<'a> {
+    p: &'a SynthParams,
+    /// Fine pixels per side.
+    n: usize,
+    /// Fine pixel size, m.
+    cell: f64,
+    noise: u64,
+    craters: Vec<(u64, Crater)>,
+    rocks: Vec<Rock>,
+}
+
+impl Plan<'_> {
+    /// Paints fine rows `row0 .. row0 + rows` (`row0` on a 16-row block boundary) in the order
+    /// of the module docs; when not `full`, only what makes sand (the sand pass).
+    fn paint(&self, row0: usize, rows: usize, full: bool) -> Canvas {
+        let p = self.p;
+        let noise = self.noise;
+        let mut canvas = Canvas::band(self.n, self.cell, 0.5, row0, rows);
+        let y_hi = canvas.y_of(0) + self.cell;
+        let y_lo = canvas.y_of(rows - 1) - self.cell;
+        if full {
+            ortho::paint_base_albedo(&mut canvas, noise);
+        }
+        for (i, f) in p.ripple_fields.iter().enumerate() {
+            ripples::paint(&mut canvas, f, rng::splitmix64(noise ^ (0x5a4d + i as u64)));
+        }
+        for (_, c) in &self.craters {
+            craters::paint_fill(&mut canvas, c);
+        }
+        if !full {
+            return canvas;
+        }
+        relief::paint(&mut canvas, p.seed, &p.relief);
+        for (i, s) in p.scarps.iter().enumerate() {
+            scarps::paint(&mut canvas, s, rng::splitmix64(noise ^ (0x5ca4 + i as u64)));
+        }
+        for (_, c) in &self.craters {
+            craters::paint(&mut canvas, c);
+        }
+        let rock_seed = rng::splitmix64(p.seed ^ Stream::Rocks as u64);
+        for r in &self.rocks {
+            // A cheap test first: most rocks are nowhere near the band.
+            let rad = r.diameter / 2.0;
+            if r.y - rad <= y_hi && r.y + rad >= y_lo {
+                rocks::paint(&mut canvas, r, rock_seed);
+            }
+        }
+        canvas
+    }
+}
+
+/// Fine rows of margin painted around a band: one row is needed (the ortho's shading takes the
+/// slope across the band edge); a whole 16-row block keeps bands on block boundaries.
+const MARGIN: usize = 16;
+
 /// Generates a site from validated parameters.
 pub fn generate(params: &SynthParams) -> Result<SynthSite> {
+    generate_with(params, &SynthOptions::default())
+}
+
+/// [`generate`] with explicit options (the result does not depend on them).
+pub fn generate_with(params: &SynthParams, opts: &SynthOptions) -> Result<SynthSite> {
+    let size = params.size;
+    let n = 2 * size;
+    let mut sink = MemorySink {
+        dem: vec![0.0; size * size],
+        dem_width: size,
+        ortho: vec![0; n * n],
+        ortho_width: n,
+    };
+    let g = run(params, opts, &mut sink)?;
+    let dem = Grid { width: size, height: size, data: sink.dem, transform: g.dem_transform };
+    let ortho = Ortho { width: n, height: n, transform: g.ortho_transform, pixels: sink.ortho };
+    Ok(SynthSite {
+        dem,
+        ortho,
+        hazards: g.hazards,
+        crs_wkt: g.crs_wkt,
+        crs_proj4: g.crs_proj4,
+        origin: g.origin,
+        summary: g.summary,
+    })
+}
+
+/// What [`run`] returns besides the rows it sent.
+struct Generated {
+    hazards: FeatureCollection,
+    crs_wkt: String,
+    crs_proj4: String,
+    origin: (f64, f64),
+    summary: SiteSummary,
+    dem_transform: GeoTransform,
+    ortho_transform: GeoTransform,
+}
+
+/// The transforms of a site's DEM and ortho.
+fn transforms(p: &SynthParams, origin: (f64, f64)) -> (GeoTransform, GeoTransform) {
+    let extent = 2.0 * p.size as f64 * (p.res_m / 2.0);
+    let cell = p.res_m / 2.0;
+    (
+        GeoTransform { x0: origin.0, y0: origin.1 + extent, dx: p.res_m, dy: -p.res_m },
+        GeoTransform { x0: origin.0, y0: origin.1 + extent, dx: cell, dy: -cell },
+    )
+}
+
+/// Generates a site band by band into `sink`.
+///
+/// Three steps: (1) the crater list, then a first pass over bands painting only what makes sand
+/// (ripple fields, crater fills) into a [`SandMask`]; (2) the rock lists, placed against that
+/// mask; (3) a second pass painting each band in full (with a [`MARGIN`]) and turning it into
+/// DEM rows (2x2 means) and ortho rows (shading with the cast shadows carried across bands by
+/// [`ortho::ShadowSweep`], bands taken from the sun side). Every painter is a function of the
+/// pixel's site position, so the rows do not depend on the band height.
+fn run(params: &SynthParams, opts: &SynthOptions, sink: &mut dyn RasterSink) -> Result<Generated> {
     params.validate()?;
     let p = params;
     let (proj4, origin) = site_crs(p);
     let crs_wkt = site_crs_wkt(p)?;
     let n = 2 * p.size;
     let cell = p.res_m / 2.0;
+    let extent = n as f64 * cell;
     let noise = rng::splitmix64(p.seed ^ Stream::Noise as u64);
+    let (dem_transform, ortho_transform) = transforms(p, origin);
 
-    let mut canvas = Canvas::new(n, cell, 0.5);
-    ortho::paint_base_albedo(&mut canvas, noise);
-    for (i, f) in p.ripple_fields.iter().enumerate() {
-        ripples::paint(&mut canvas, f, rng::splitmix64(noise ^ (0x5a4d + i as u64)));
-    }
     // Random craters are tagged by index, placed ones from 2^32 up, so each crater's ejecta
     // stream stays the same when the other list changes.
     let mut craters: Vec<(u64, Crater)> =
-        craters::sample_population(p.seed, &p.crater_population, canvas.extent)
+        craters::sample_population(p.seed, &p.crater_population, extent)
             .into_iter()
             .enumerate()
             .map(|(i, c)| (i as u64, c))
@@ -305,62 +492,74 @@ pub fn generate(params: &SynthParams) -> Result<SynthSite> {
     craters.extend(
         p.craters.iter().enumerate().map(|(i, s)| ((1u64 << 32) + i as u64, Crater::from_spec(s))),
     );
-    for (_, c) in &craters {
-        craters::paint_fill(&mut canvas, c);
+    let mut plan = Plan { p, n, cell, noise, craters, rocks: Vec::new() };
+
+    let fine_band = 2 * opts.band_rows.max(1).next_multiple_of(8);
+    let bands: Vec<(usize, usize)> =
+        (0..n).step_by(fine_band).map(|f0| (f0, (f0 + fine_band).min(n))).collect();
+    let mut sand = SandMask::new(n, cell);
+    for &(f0, f1) in &bands {
+        sand.record(&plan.paint(f0, f1 - f0, false));
     }
-    relief::paint(&mut canvas, p.seed, &p.relief);
-    for (i, s) in p.scarps.iter().enumerate() {
-        scarps::paint(&mut canvas, s, rng::splitmix64(noise ^ (0x5ca4 + i as u64)));
-    }
-    for (_, c) in &craters {
-        craters::paint(&mut canvas, c);
-    }
-    let rocks = sample_rocks(p, &canvas, &craters);
-    let rock_seed = rng::splitmix64(p.seed ^ Stream::Rocks as u64);
-    for r in &rocks {
-        rocks::paint(&mut canvas, r, rock_seed);
+    plan.rocks = sample_rocks(p, &sand, &plan.craters);
+    drop(sand);
+
+    let r = &p.render;
+    let mut sweep = ShadowSweep::new(n, cell, r.sun_azimuth_deg, r.sun_elevation_deg);
+    let order: Vec<(usize, usize)> =
+        if sweep.south_first() { bands.iter().rev().copied().collect() } else { bands.clone() };
+    let grain = rng::splitmix64(p.seed ^ Stream::Grain as u64);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (f0, f1) in order {
+        let c0 = f0.saturating_sub(MARGIN);
+        let c1 = (f1 + MARGIN).min(n);
+        let canvas = plan.paint(c0, c1 - c0, true);
+        let z = &canvas.z[(f0 - c0) * n..(f1 - c0) * n];
+        let lit = sweep.band(z, f0, f1);
+        sink.ortho_rows(f0, ortho::render_rows(&canvas, &lit, f0, f1, r, grain))?;
+        drop(lit);
+        let dem = dem_rows(&canvas, p, f0 / 2, f1 / 2);
+        for v in dem.iter().filter(|v| !v.is_nan()) {
+            lo = lo.min(f64::from(*v));
+            hi = hi.max(f64::from(*v));
+        }
+        sink.dem_rows(f0 / 2, dem)?;
     }
 
-    let dem = dem_from_canvas(&canvas, p, origin);
-    let pixels = ortho::render(&canvas, &p.render, rng::splitmix64(p.seed ^ Stream::Grain as u64));
-    let ortho = Ortho {
-        width: n,
-        height: n,
-        transform: GeoTransform { x0: origin.0, y0: origin.1 + canvas.extent, dx: cell, dy: -cell },
-        pixels,
-    };
-    let crater_list: Vec<Crater> = craters.into_iter().map(|(_, c)| c).collect();
+    let crater_list: Vec<Crater> = plan.craters.into_iter().map(|(_, c)| c).collect();
     let hazards = hazards::collect(&hazards::HazardInputs {
         params: p,
         craters: &crater_list,
-        rocks: &rocks,
+        rocks: &plan.rocks,
         origin,
     });
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in dem.data.iter().filter(|v| !v.is_nan()) {
-        lo = lo.min(f64::from(*v));
-        hi = hi.max(f64::from(*v));
-    }
     let summary = SiteSummary {
         craters: crater_list.len(),
-        rocks: rocks.len(),
+        rocks: plan.rocks.len(),
         hazard_features: hazards.features.len(),
         elevation_min_m: (lo * 100.0).round() / 100.0,
         elevation_max_m: (hi * 100.0).round() / 100.0,
     };
-    Ok(SynthSite { dem, ortho, hazards, crs_wkt, crs_proj4: proj4, origin, summary })
+    Ok(Generated {
+        hazards,
+        crs_wkt,
+        crs_proj4: proj4,
+        origin,
+        summary,
+        dem_transform,
+        ortho_transform,
+    })
 }
 
-/// The DEM: 2x2 block means of the fine field plus the base elevation; NaN inside no-data
-/// polygons.
-fn dem_from_canvas(c: &Canvas, p: &SynthParams, origin: (f64, f64)) -> Grid {
+/// DEM rows `d0 .. d1`: 2x2 block means of the fine field plus the base elevation; NaN inside
+/// no-data polygons. `c` holds fine rows `2 d0 .. 2 d1`.
+fn dem_rows(c: &Canvas, p: &SynthParams, d0: usize, d1: usize) -> Vec<f32> {
     let size = p.size;
-    let transform =
-        GeoTransform { x0: origin.0, y0: origin.1 + c.extent, dx: p.res_m, dy: -p.res_m };
-    let mut data = Vec::with_capacity(size * size);
-    for row in 0..size {
+    let mut data = Vec::with_capacity(size * (d1 - d0));
+    for row in d0..d1 {
+        let fr = 2 * row - c.row0;
         for col in 0..size {
-            let (fc, fr) = (2 * col, 2 * row);
+            let fc = 2 * col;
             let sum = f64::from(c.z[c.idx(fc, fr)])
                 + f64::from(c.z[c.idx(fc + 1, fr)])
                 + f64::from(c.z[c.idx(fc, fr + 1)])
@@ -370,41 +569,168 @@ fn dem_from_canvas(c: &Canvas, p: &SynthParams, origin: (f64, f64)) -> Grid {
             data.push(if hole { f32::NAN } else { (p.base_elevation_m + sum / 4.0) as f32 });
         }
     }
-    Grid { width: size, height: size, data, transform }
+    data
 }
 
 /// Writes `dem.tif`, `ortho.tif`, `hazards.geojson` and `bundle.toml` into `out_dir` (created if
 /// needed). Files are first written into a hidden staging directory inside `out_dir` and moved
 /// into place only when all four exist, so a failure leaves no half-written product.
 pub fn write_site(site: &SynthSite, params: &SynthParams, out_dir: &Path) -> Result<()> {
+    staged(out_dir, |staging| {
+        let at = |name: &str| -> PathBuf { staging.join(name) };
+        write_f32_geotiff(&at(FILES[0]), &site.dem, &site.crs_wkt, DEM_NODATA)?;
+        let o = &site.ortho;
+        write_u8_geotiff(
+            &at(FILES[1]),
+            o.width,
+            o.height,
+            o.transform,
+            &site.crs_wkt,
+            o.pixels.clone(),
+        )?;
+        write_truth(&site.hazards, &site.summary, &site.crs_proj4, params, staging)
+    })
+}
+
+/// Generates a site straight into `out_dir`, as [`write_site`] of [`generate`] would but without
+/// holding its rasters in memory: bands go to the files as they are made. A raster wider than
+/// `opts.overview_min_side` pixels is written as a Cloud Optimized GeoTIFF (tiled, DEFLATE,
+/// internal AVERAGE overviews by halves down to 256 px) through GDAL's COG driver
+/// ([`CogWriter`]); a smaller one is collected and written exactly as [`write_site`] writes it.
+/// Atomic like [`write_site`].
+pub fn synthesize(
+    params: &SynthParams,
+    out_dir: &Path,
+    opts: &SynthOptions,
+) -> Result<SiteSummary> {
+    staged(out_dir, |staging| {
+        let (size, n) = (params.size, 2 * params.size);
+        let crs_wkt = site_crs_wkt(params)?;
+        let (dem_t, ortho_t) = transforms(params, site_crs(params).1);
+        let big = |side: usize| side > opts.overview_min_side;
+        let mut sink = FileSink {
+            dem: if big(size) {
+                Out::Cog(CogWriter::create(
+                    &staging.join(FILES[0]),
+                    size,
+                    size,
+                    dem_t,
+                    &crs_wkt,
+                    Some(f64::from(DEM_NODATA)),
+                )?)
+            } else {
+                Out::Memory(vec![0.0; size * size])
+            },
+            ortho: if big(n) {
+                Out::Cog(CogWriter::create(
+                    &staging.join(FILES[1]),
+                    n,
+                    n,
+                    ortho_t,
+                    &crs_wkt,
+                    Some(0.0),
+                )?)
+            } else {
+                Out::Memory(vec![0; n * n])
+            },
+            dem_width: size,
+            ortho_width: n,
+        };
+        let g = run(params, opts, &mut sink)?;
+        match sink.dem {
+            Out::Cog(w) => w.finish()?,
+            Out::Memory(data) => {
+                let grid = Grid { width: size, height: size, data, transform: dem_t };
+                write_f32_geotiff(&staging.join(FILES[0]), &grid, &crs_wkt, DEM_NODATA)?;
+            }
+        }
+        match sink.ortho {
+            Out::Cog(w) => w.finish()?,
+            Out::Memory(px) => {
+                write_u8_geotiff(&staging.join(FILES[1]), n, n, ortho_t, &crs_wkt, px)?;
+            }
+        }
+        write_truth(&g.hazards, &g.summary, &g.crs_proj4, params, staging)?;
+        Ok(g.summary)
+    })
+}
+
+/// One raster on its way to a file: collected in memory, or streamed into a COG.
+enum Out<T: gdal::raster::GdalType + Copy> {
+    Memory(Vec<T>),
+    Cog(CogWriter<T>),
+}
+
+impl<T: gdal::raster::GdalType + Copy> Out<T> {
+    fn rows(&mut self, width: usize, row0: usize, rows: Vec<T>) -> Result<()> {
+        match self {
+            Out::Memory(v) => {
+                v[row0 * width..row0 * width + rows.len()].copy_from_slice(&rows);
+                Ok(())
+            }
+            Out::Cog(w) => w.write_rows(row0, rows),
+        }
+    }
+}
+
+struct FileSink {
+    dem: Out<f32>,
+    ortho: Out<u8>,
+    dem_width: usize,
+    ortho_width: usize,
+}
+
+impl RasterSink for FileSink {
+    fn dem_rows(&mut self, row0: usize, mut rows: Vec<f32>) -> Result<()> {
+        if matches!(self.dem, Out::Cog(_)) {
+            for v in &mut rows {
+                if v.is_nan() {
+                    *v = DEM_NODATA;
+                }
+            }
+        }
+        self.dem.rows(self.dem_width, row0, rows)
+    }
+    fn ortho_rows(&mut self, row0: usize, rows: Vec<u8>) -> Result<()> {
+        self.ortho.rows(self.ortho_width, row0, rows)
+    }
+}
+
+/// Runs `write` into a fresh hidden staging directory inside `out_dir`, then moves the four
+/// products into place; the staging directory is removed either way.
+fn staged<R>(out_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
     std::fs::create_dir_all(out_dir).map_err(|e| ToolsError::io(out_dir, e))?;
     let staging = out_dir.join(format!(".synth-partial-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| ToolsError::io(&staging, e))?;
     }
     std::fs::create_dir(&staging).map_err(|e| ToolsError::io(&staging, e))?;
-    let result = write_all(site, params, out_dir, &staging);
+    let result = write(&staging).and_then(|r| {
+        for f in FILES {
+            let dest = out_dir.join(f);
+            std::fs::rename(staging.join(f), &dest).map_err(|e| ToolsError::io(&dest, e))?;
+        }
+        Ok(r)
+    });
     let cleanup = std::fs::remove_dir_all(&staging);
-    result?;
-    cleanup.map_err(|e| ToolsError::io(&staging, e))
+    let r = result?;
+    cleanup.map_err(|e| ToolsError::io(&staging, e))?;
+    Ok(r)
 }
 
 /// File names inside a bundle.
 const FILES: [&str; 4] = ["dem.tif", "ortho.tif", "hazards.geojson", "bundle.toml"];
 
-fn write_all(site: &SynthSite, params: &SynthParams, out_dir: &Path, staging: &Path) -> Result<()> {
-    let at = |name: &str| -> PathBuf { staging.join(name) };
-    write_f32_geotiff(&at(FILES[0]), &site.dem, &site.crs_wkt, DEM_NODATA)?;
-    let o = &site.ortho;
-    write_u8_geotiff(
-        &at(FILES[1]),
-        o.width,
-        o.height,
-        o.transform,
-        &site.crs_wkt,
-        o.pixels.clone(),
-    )?;
-    let geojson = site.hazards_geojson();
+/// Writes `hazards.geojson` and `bundle.toml` into `dir`.
+fn write_truth(
+    hazards: &FeatureCollection,
+    summary: &SiteSummary,
+    crs_proj4: &str,
+    params: &SynthParams,
+    dir: &Path,
+) -> Result<()> {
+    let at = |name: &str| -> PathBuf { dir.join(name) };
+    let geojson = hazards::to_json(hazards);
     std::fs::write(at(FILES[2]), geojson).map_err(|e| ToolsError::io(at(FILES[2]), e))?;
     let m = manifest::Manifest {
         name: params.bundle_name(),
@@ -419,20 +745,15 @@ fn write_all(site: &SynthSite, params: &SynthParams, out_dir: &Path, staging: &P
              latitude {} (lat_ts), central meridian {} E; map metres are ground metres",
             params.centre_lat_deg, params.centre_lon_deg
         ),
-        crs_proj4: site.crs_proj4.clone(),
+        crs_proj4: crs_proj4.to_string(),
         dem: FILES[0].to_string(),
         ortho: FILES[1].to_string(),
         hazards: FILES[2].to_string(),
-        summary: site.summary.clone(),
+        summary: summary.clone(),
         params: params.clone(),
     };
     std::fs::write(at(FILES[3]), manifest::to_toml(&m)?)
-        .map_err(|e| ToolsError::io(at(FILES[3]), e))?;
-    for f in FILES {
-        let dest = out_dir.join(f);
-        std::fs::rename(at(f), &dest).map_err(|e| ToolsError::io(&dest, e))?;
-    }
-    Ok(())
+        .map_err(|e| ToolsError::io(at(FILES[3]), e))
 }
 
 #[cfg(test)]
@@ -462,6 +783,86 @@ mod tests {
         // Nothing but the four products is left behind.
         let left: Vec<_> = std::fs::read_dir(a.path()).unwrap().collect();
         assert_eq!(left.len(), 4);
+    }
+
+    /// The site does not depend on the band height: tiny bands (8 DEM rows, the painters'
+    /// smallest) give bit-identical rasters and truth to one band over the whole site, for every
+    /// preset and for suns from each side (the shadow sweep runs along rows or columns and
+    /// carries its horizon across bands from the south or from the north).
+    #[test]
+    fn bands_give_the_same_site_as_one_canvas() {
+        let whole = SynthOptions { band_rows: 1 << 20, ..SynthOptions::default() };
+        let tiny = SynthOptions { band_rows: 8, ..SynthOptions::default() };
+        let mut cases: Vec<SynthParams> =
+            PRESETS.iter().map(|name| SynthParams::preset(name, 6, 72, 1.0).unwrap()).collect();
+        for az in [0.0, 45.0, 90.0, 160.0, 200.0, 315.0] {
+            let mut p = SynthParams::preset("mixed", 8, 64, 1.0).unwrap();
+            p.render.sun_azimuth_deg = az;
+            p.render.sun_elevation_deg = 20.0;
+            cases.push(p);
+        }
+        // An odd size: the last band and the last 16-row block are short.
+        cases.push(SynthParams::preset("crater-rim", 2, 37, 0.5).unwrap());
+        for p in cases {
+            let (a, b) = (generate_with(&p, &whole).unwrap(), generate_with(&p, &tiny).unwrap());
+            let what = format!("{} at sun {}", p.preset, p.render.sun_azimuth_deg);
+            let bits = |g: &Grid| g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert!(bits(&a.dem) == bits(&b.dem), "{what}: DEM differs");
+            assert!(a.ortho.pixels == b.ortho.pixels, "{what}: ortho differs");
+            assert_eq!(a.hazards_geojson(), b.hazards_geojson(), "{what}");
+            assert_eq!(a.summary, b.summary, "{what}");
+        }
+    }
+
+    /// Above the size threshold the rasters are COGs with internal overviews holding the same
+    /// pixels; below it `synthesize` writes what `write_site` writes, byte for byte.
+    #[test]
+    fn large_rasters_get_overviews_and_the_same_pixels() {
+        use gdal::Metadata;
+        let p = SynthParams::preset("mixed", 3, 160, 1.0).unwrap();
+        let opts = SynthOptions { band_rows: 24, overview_min_side: 200 };
+        let dir = tempfile::tempdir().unwrap();
+        let summary = synthesize(&p, dir.path(), &opts).unwrap();
+        let site = generate(&p).unwrap();
+        assert_eq!(summary, site.summary);
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["bundle.toml", "dem.tif", "hazards.geojson", "ortho.tif"]);
+        // The 160-cell DEM is under the threshold: plain, as write_site writes it.
+        let plain = tempfile::tempdir().unwrap();
+        write_site(&site, &p, plain.path()).unwrap();
+        for f in ["dem.tif", "hazards.geojson", "bundle.toml"] {
+            let same = std::fs::read(dir.path().join(f)).unwrap()
+                == std::fs::read(plain.path().join(f)).unwrap();
+            assert!(same, "{f} differs");
+        }
+        // The 320-pixel ortho is over it: a COG with overviews and the same pixels.
+        let ds = gdal::Dataset::open(dir.path().join("ortho.tif")).unwrap();
+        let band = ds.rasterband(1).unwrap();
+        assert!(band.overview_count().unwrap() > 0);
+        assert_eq!(band.block_size(), (256, 256));
+        let px = band.read_as::<u8>((0, 0), (320, 320), (320, 320), None).unwrap();
+        assert!(px.data() == site.ortho.pixels.as_slice());
+        let md = ds.metadata_domain("IMAGE_STRUCTURE").unwrap_or_default().join(" ");
+        assert!(md.contains("LAYOUT=COG") && md.contains("COMPRESSION=DEFLATE"), "{md}");
+        // Both rasters over the threshold: the DEM too, no-data and all.
+        // (COG overviews stop at one 256-pixel tile, so the DEM must be wider than that.)
+        let mut q = SynthParams::preset("mixed", 3, 300, 1.0).unwrap();
+        q.nodata_polygons.push(vec![[1.0, 1.0], [30.0, 1.0], [30.0, 30.0]]);
+        let opts = SynthOptions { band_rows: 40, overview_min_side: 256 };
+        let dir = tempfile::tempdir().unwrap();
+        synthesize(&q, dir.path(), &opts).unwrap();
+        let dem = breadcrumb_tools::terrain::Dem::open(dir.path().join("dem.tif")).unwrap();
+        let want = generate(&q).unwrap().dem;
+        let got = dem.read_all().unwrap();
+        let bits = |d: &[f32]| d.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert!(bits(&got.data) == bits(&want.data));
+        let ds = gdal::Dataset::open(dir.path().join("dem.tif")).unwrap();
+        assert!(ds.rasterband(1).unwrap().overview_count().unwrap() > 0);
+        assert!(breadcrumb_tools::terrain::Bundle::open(dir.path()).is_ok());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - `crater-rim`: a large degraded crater's rim crossing the site (like Jezero's eastern rim:
 //!   crater to the west, crest, gentler outer flank to the east), with bedrock benches
 //!   (scarps) on the inner wall, boulders on the crest and a ripple field on the flank.
+//! - `traverse`: a kilometre-scale site for multi-sol campaigns (the default from 4096 cells up,
+//!   see [`traverse`] for the map).
 
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -25,7 +27,11 @@ use super::rng::{self, Stream};
 use breadcrumb_tools::error::{Result, ToolsError};
 
 /// Names accepted by [`SynthParams::preset`].
-pub const PRESETS: [&str; 5] = ["mixed", "plains", "crater-field", "ripple-slope", "crater-rim"];
+pub const PRESETS: [&str; 6] =
+    ["mixed", "plains", "crater-field", "ripple-slope", "crater-rim", "traverse"];
+
+/// DEM sizes (cells) from which `site synth` picks `traverse` when no preset is named.
+pub const TRAVERSE_MIN_SIZE: usize = 4096;
 
 /// Jezero crater (Perseverance's site), the default location: 77.4 E, 18.4 N.
 const JEZERO: (f64, f64) = (77.4, 18.4);
@@ -169,6 +175,7 @@ impl SynthParams {
             "crater-field" => crater_field(&mut p, &mut rng),
             "ripple-slope" => ripple_slope(&mut p, &mut rng),
             "crater-rim" => crater_rim(&mut p, &mut rng),
+            "traverse" => traverse(&mut p, &mut rng),
             _ => {
                 return Err(ToolsError::Argument(format!(
                     "unknown synthetic preset {name:?}; valid presets: {}",
@@ -404,6 +411,160 @@ fn ripple_slope(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
         wind_azimuth_deg: wind + rng.gen_range(-10.0..10.0),
         feather_m: (1.2 * lambda).max(4.0),
     });
+}
+
+/// A site for kilometre-scale campaigns: mostly plains a rover can cross, with regions of each
+/// terrain type laid across the map so that a 4-5 km drive between the south-west and
+/// north-east quarters has to weave around them. Positions are fractions of the side `L`
+/// (x east, y north from the south-west corner), jittered by the seed:
+///
+/// - everywhere: gently sloping (1-2 deg) plains with the `plains` roughness, sparse random
+///   craters up to ~80 m (a fifth of them fresh, with ejecta rocks) and rock cover k = 0.035;
+/// - centre, around (0.5, 0.45) L: a large degraded crater (0.1 L, at most 900 m across) with
+///   gentle walls and a sand-filled floor;
+/// - south-east, around (0.75, 0.25) L: a crater field of ~30 placed craters (33-120 m at
+///   8 km), fresh and degraded, one with a boulder field on its ejecta;
+/// - north-west, around (0.25, 0.72) L: a fresh crater (0.03 L, at most 250 m) with a boulder
+///   field on its ejecta blanket;
+/// - along the anti-diagonal, at (0.15, 0.85), (0.4, 0.6), (0.65, 0.35) and (0.9, 0.1) L: four
+///   ripple fields (three megaripple fields and one of TARs), gaps of ~0.2 L between them;
+/// - north-east, x ~ 0.62 L from y 0.5 L to the north edge: a 2.5-4 m scarp (plateau to the
+///   east) in two segments with a ~0.05 L gap, its ends and the gap ramped by the end taper;
+/// - south-west, y ~ 0.42 L from the west edge to x 0.4 L: a 1.5-3 m scarp (plateau to the
+///   north) with a gap at x ~ 0.2 L;
+/// - three small boulder fields at (0.35, 0.3), (0.82, 0.55) and (0.55, 0.85) L.
+///
+/// The corners' quarters around (0.15, 0.15) and (0.85, 0.85) L are left as open plains for
+/// starts and goals. Away from crater walls and scarp faces the 1 m slopes are those of
+/// `plains` (median ~5 deg, p99 ~22 deg).
+fn traverse(p: &mut SynthParams, rng: &mut ChaCha8Rng) {
+    let l = p.extent_m();
+    let res = p.res_m;
+    p.relief.slope_deg = rng.gen_range(1.0..2.0);
+    p.relief.slope_azimuth_deg = rng.gen_range(0.0..360.0);
+    p.crater_population.density_per_km2 = 120.0;
+    p.crater_population.exponent_b = 2.2;
+    p.crater_population.d_max_m = crater_d_max(p, 0.012, 80.0);
+    p.crater_population.fresh_fraction = 0.2;
+    p.rocks.k_background = 0.035;
+    let dmin_placed = 8.0_f64.max(4.0 * res);
+    // Fewer placed craters on small sites, where 30 would cover everything.
+    let scale = (l / 4096.0).min(1.0);
+
+    // The degraded crater in the middle.
+    let c = jitter(rng, [0.5 * l, 0.45 * l], 0.04 * l);
+    p.craters.push(crater(c, (0.1 * l).min(900.0).max(dmin_placed), 0.05, false));
+
+    // The crater field in the south-east.
+    let field = jitter(rng, [0.75 * l, 0.25 * l], 0.03 * l);
+    let count = (30.0 * scale).ceil().max(3.0) as usize;
+    let (dlo, dhi) = (dmin_placed.max(0.004 * l), dmin_placed.max(0.015 * l));
+    for i in 0..count {
+        let r = 0.1 * l * rng.gen_range(0.0f64..1.0).sqrt();
+        let a = rng.gen_range(0.0..std::f64::consts::TAU);
+        let d = (dlo.ln() + rng.gen_range(0.0..1.0) * (dhi.ln() - dlo.ln())).exp();
+        let fresh = if i == 0 { 0.95 } else { rng.gen_range(0.0..1.0) };
+        let at = [field[0] + r * a.cos(), field[1] + r * a.sin()];
+        p.craters.push(crater(at, d, fresh, true));
+        if i == 0 {
+            let dir = rng.gen_range(0.0..std::f64::consts::TAU);
+            let az = rng.gen_range(0.0..180.0);
+            p.boulder_fields.push(BoulderFieldSpec {
+                polygon: blob_polygon(
+                    rng,
+                    [at[0] + 0.9 * d * dir.cos(), at[1] + 0.9 * d * dir.sin()],
+                    0.8 * d,
+                    0.5 * d,
+                    az,
+                    0.25,
+                    32,
+                ),
+                k: 0.4,
+                d_max_m: None,
+            });
+        }
+    }
+
+    // The fresh crater with its boulder field in the north-west.
+    let c = jitter(rng, [0.25 * l, 0.72 * l], 0.03 * l);
+    let d = (0.03 * l).min(250.0).max(dmin_placed);
+    p.craters.push(crater(c, d, 0.95, true));
+    let dir = rng.gen_range(0.0..std::f64::consts::TAU);
+    let az = rng.gen_range(0.0..180.0);
+    p.boulder_fields.push(BoulderFieldSpec {
+        polygon: blob_polygon(
+            rng,
+            [c[0] + 0.9 * d * dir.cos(), c[1] + 0.9 * d * dir.sin()],
+            0.9 * d,
+            0.5 * d,
+            az,
+            0.25,
+            36,
+        ),
+        k: 0.45,
+        d_max_m: None,
+    });
+
+    // Ripple fields along the anti-diagonal, elongated along it, one of them of TARs.
+    let tar = rng.gen_range(0..4);
+    for (i, t) in [0.15, 0.4, 0.65, 0.9].into_iter().enumerate() {
+        let centre = jitter(rng, [t * l, (1.0 - t) * l], 0.02 * l);
+        let wind = rng.gen_range(30.0..60.0);
+        let (lambda, height, feather) = if i == tar {
+            let lambda = wavelength(res, rng.gen_range(20.0..28.0));
+            (lambda, rng.gen_range(1.0..1.3), (0.5 * lambda).max(6.0))
+        } else {
+            let lambda = wavelength(res, rng.gen_range(5.0..9.0));
+            (lambda, rng.gen_range(0.3..0.5), (1.2 * lambda).max(4.0))
+        };
+        p.ripple_fields.push(RippleFieldSpec {
+            polygon: blob_polygon(rng, centre, 0.07 * l, 0.035 * l, 135.0, 0.25, 40),
+            wavelength_m: lambda,
+            height_m: height,
+            wind_azimuth_deg: wind,
+            feather_m: feather,
+        });
+    }
+
+    // Two scarps, each in two segments with a ramped gap between them.
+    let taper = (0.012 * l).clamp(6.0, 100.0);
+    let mut scarp = |rng: &mut ChaCha8Rng, a: Point, b: Point, height: f64, side: Side| {
+        let len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+        let mid = [f64::midpoint(a[0], b[0]), f64::midpoint(a[1], b[1])];
+        let az = (b[0] - a[0]).atan2(b[1] - a[1]).to_degrees();
+        p.scarps.push(ScarpSpec {
+            points: wavy_line(rng, mid, len, az, 7),
+            height_m: height,
+            face_width_m: (0.6 * height).max(res),
+            upper_side: side,
+            outcrop_width_m: (0.003 * l).clamp(3.0, 15.0),
+            taper_m: taper,
+            talus_k: 0.15,
+        });
+    };
+    let h = rng.gen_range(2.5..4.0);
+    let x = rng.gen_range(0.6..0.64) * l;
+    let gap = rng.gen_range(0.68..0.76) * l;
+    // Northward lines have the east on their right.
+    scarp(rng, [x, 0.5 * l], [x, gap - 0.025 * l], h, Side::Right);
+    scarp(rng, [x, gap + 0.025 * l], [x, 0.99 * l], h, Side::Right);
+    let h = rng.gen_range(1.5..3.0);
+    let y = rng.gen_range(0.4..0.44) * l;
+    let gap = rng.gen_range(0.17..0.23) * l;
+    // Eastward lines have the north on their left.
+    scarp(rng, [0.01 * l, y], [gap - 0.025 * l, y], h, Side::Left);
+    scarp(rng, [gap + 0.025 * l, y], [0.4 * l, y], h, Side::Left);
+
+    // Small boulder fields.
+    for c in [[0.35, 0.3], [0.82, 0.55], [0.55, 0.85]] {
+        let centre = jitter(rng, [c[0] * l, c[1] * l], 0.02 * l);
+        let az = rng.gen_range(0.0..180.0);
+        p.boulder_fields.push(BoulderFieldSpec {
+            polygon: blob_polygon(rng, centre, 0.025 * l, 0.015 * l, az, 0.25, 28),
+            k: rng.gen_range(0.3..0.45),
+            d_max_m: None,
+        });
+    }
 }
 
 fn crater_rim(p: &mut SynthParams, rng: &mut ChaCha8Rng) {

@@ -60,10 +60,11 @@ pub fn paint(canvas: &mut Canvas, seed: u64, r: &ReliefParams) {
     let (sa, ca) = r.slope_azimuth_deg.to_radians().sin_cos();
     let half = canvas.extent / 2.0;
     let sigma = r.roughness_patchiness;
-    let (n, cell, extent) = (canvas.n, canvas.cell, canvas.extent);
+    let (n, cell, extent, row0) = (canvas.n, canvas.cell, canvas.extent, canvas.row0);
     let sand = &canvas.sand;
     canvas.z.par_chunks_mut(n).enumerate().for_each(|(row, line)| {
-        let y = extent - (row as f64 + 0.5) * cell;
+        let y = extent - ((row0 + row) as f64 + 0.5) * cell;
+        let (mut rough, mut patches) = (rough.sampler(), patches.sampler());
         for (col, z) in line.iter_mut().enumerate() {
             let x = (col as f64 + 0.5) * cell;
             let (dx, dy) = (x - half, y - half);

