@@ -54,6 +54,9 @@ pub enum EvalError {
     /// Another agent failure (a provider that cannot be built, a missing recording).
     #[error(transparent)]
     Agent(#[from] breadcrumb_agent::AgentError),
+    /// A campaign could not go on (its reason in a sentence).
+    #[error("{0}")]
+    Campaign(String),
 }
 
 /// Result of the evals crate.

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod cache;
+pub mod campaign;
 pub mod compare;
 pub mod error;
 pub mod perception;

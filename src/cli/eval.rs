@@ -23,6 +23,7 @@ pub enum EvalCommand {
     List(ListArgs),
     Compare(super::eval_compare::CompareArgs),
     Report(super::eval_report::ReportArgs),
+    Campaign(super::eval_campaign::CampaignEvalArgs),
 }
 
 /// Run a suite over models x prompts x repeats; every attempt is scored and committed to the
@@ -103,6 +104,7 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<ExitStatus> {
         EvalCommand::List(a) => list(&a),
         EvalCommand::Compare(a) => super::eval_compare::run(&a),
         EvalCommand::Report(a) => super::eval_report::run(&a),
+        EvalCommand::Campaign(a) => super::eval_campaign::run(&a),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod out;
 mod campaign;
 mod check;
 mod eval;
+mod eval_campaign;
 mod eval_compare;
 mod eval_report;
 mod models;

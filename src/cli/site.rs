@@ -254,17 +254,16 @@ fn import(a: &ImportArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn synth(a: &SynthArgs) -> anyhow::Result<ExitStatus> {
-    let params = match &a.params {
-        Some(path) => load_params(path)?,
-        None => {
-            let size = a.size as usize;
-            let preset = a.preset.as_deref().unwrap_or(if size >= TRAVERSE_MIN_SIZE {
-                "traverse"
-            } else {
-                "mixed"
-            });
-            SynthParams::preset(preset, a.seed, size, a.res)?
-        }
+    let params = if let Some(path) = &a.params {
+        load_params(path)?
+    } else {
+        let size = a.size as usize;
+        let preset = a.preset.as_deref().unwrap_or(if size >= TRAVERSE_MIN_SIZE {
+            "traverse"
+        } else {
+            "mixed"
+        });
+        SynthParams::preset(preset, a.seed, size, a.res)?
     };
     if a.out.exists() && !a.out.is_dir() {
         bail!("{}: exists and is not a directory", a.out.display());

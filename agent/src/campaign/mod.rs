@@ -121,8 +121,11 @@ const STOP_SEARCH_M: (f64, f64) = (20.0, 2.0);
 const ATTEMPTS: [(f64, f64); 3] = [(1.0, 1.0), (0.6, 1.5), (0.35, 2.0)];
 /// Times the strategic route is planned again around the stops a sol could not reach.
 const MAX_REPLANS: usize = 2;
-/// Radius around an unreachable stop the new strategic route avoids, metres.
-const AVOID_M: f64 = 40.0;
+/// Radius of the discs along a leg no sol could drive that the new strategic route avoids,
+/// metres.
+const AVOID_M: f64 = 20.0;
+/// The first metres of such a leg stay open (the rover stands there).
+const AVOID_FROM_M: f64 = 30.0;
 /// The smallest sol budget, metres.
 pub const MIN_SOL_BUDGET_M: f64 = 20.0;
 /// Goal tolerance of an intermediate sol, metres: the route must end within it of the stop.
@@ -254,7 +257,10 @@ impl Campaign {
                 if done {
                     break;
                 }
-                avoid.extend(stops.into_iter().map(|p| (p, AVOID_M)));
+                if let Some(r) = &sol_rec {
+                    earlier.push(format!("{}: {}", r.run_dir.display(), r.reason));
+                }
+                avoid.extend(stops);
             }
             let Some(mut sol_rec) = sol_rec else {
                 return Err(CampaignError::Bad("no attempt was made".into()));
@@ -277,7 +283,7 @@ impl Campaign {
     }
 
     /// Tries sol `number` towards nearer stops in wider corridors ([`ATTEMPTS`]) until one is
-    /// accepted; returns the last attempt's record and the stops of the refused ones. Each
+    /// accepted; returns the last attempt's record and the discs covering the refused legs. Each
     /// refused attempt is added to `earlier` (its run directory and reason).
     async fn attempt_sol(
         &mut self,
@@ -286,7 +292,7 @@ impl Campaign {
         here: [f64; 3],
         settings: &LoopSettings,
         earlier: &mut Vec<String>,
-    ) -> Result<(SolRecord, Vec<Pt>), CampaignError> {
+    ) -> Result<(SolRecord, Vec<(Pt, f64)>), CampaignError> {
         let at = (here[0], here[1]);
         let rules = self.record.safe_stop_rules;
         let mut stops = Vec::new();
@@ -311,14 +317,14 @@ impl Campaign {
                 leg.stop.at.1,
                 dist(at, leg.stop.at)
             ));
-            let stop = leg.stop.at;
+            let avoid = leg.avoid();
             let rec = self.run_sol(number, &id, here, leg, settings).await?;
             if rec.status == SolStatus::Accepted {
                 return Ok((rec, stops));
             }
             self.say(&format!("{id}: {:?}: {}", rec.status, rec.reason));
             earlier.push(format!("{}: {}", rec.run_dir.display(), rec.reason));
-            stops.push(stop);
+            stops.extend(avoid);
             last = Some(rec);
         }
         let Some(last) = last else {
@@ -574,13 +580,32 @@ impl Campaign {
 struct Leg {
     stop: StopVerdict,
     keep_in: Vec<[f64; 2]>,
+    /// The stretch of the strategic route it follows.
+    route: Vec<Pt>,
 }
 
 impl Leg {
     fn new(at: Pt, stop: StopVerdict, route: &[Pt], half_width_m: f64) -> Leg {
         let mut pts = route.to_vec();
         pts.extend([at, stop.at]);
-        Leg { keep_in: corridor(&pts, half_width_m), stop }
+        Leg { keep_in: corridor(&pts, half_width_m), stop, route: route.to_vec() }
+    }
+
+    /// Discs covering the leg's stretch of the strategic route past its first
+    /// [`AVOID_FROM_M`] and up to its stop: where a new strategic route must not go again
+    /// when no sol could drive this one (the rover's own ground stays open).
+    fn avoid(&self) -> Vec<(Pt, f64)> {
+        let mut pts = self.route.clone();
+        pts.push(self.stop.at);
+        let len = breadcrumb_tools::geometry::polyline_length(&pts);
+        let mut out = Vec::new();
+        let mut s = AVOID_FROM_M;
+        while s <= len {
+            out.push((point_at(&pts, s), AVOID_M));
+            s += AVOID_M;
+        }
+        out.push((self.stop.at, AVOID_M));
+        out
     }
 }
 

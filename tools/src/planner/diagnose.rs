@@ -147,9 +147,9 @@ pub fn diagnose(grid: &CostGrid, start: usize, target: &Target) -> Diagnosis {
         if names.is_empty() {
             // Every cell on the least-bad route is feasible: what stops it is the headings.
             parts.push(
-                "no route keeps to the headings the rover may face: near the start or the goal \
-                 tilt, steps or belly clearance allow the cells only along some axes, and no \
-                 chain of allowed moves and turns joins them"
+                "no route keeps to the headings the rover may face: every cell on the least-bad \
+                 route is passable, but tilt, steps or belly clearance allow some only along \
+                 some axes, and no chain of allowed moves and turns joins them"
                     .to_owned(),
             );
         } else {
