@@ -35,8 +35,8 @@ use super::ExitStatus;
 /// Exit status: 0 goal reached; 1 the terrain says no (goal off the map or walled off at
 /// coarse scale, no safe stop within a sol's reach, or a sol refused); 2 bad input or error.
 ///
-/// Example: breadcrumb campaign --site out/big --start 1200,-3400,90 --goal 4700,-800 --rover
-/// perseverance
+/// Example: breadcrumb site synth --size 8192 --res 1.0 out/big && breadcrumb campaign --site
+/// out/big --start=-2896,1087758,45 --goal 304,1091158 --rover perseverance
 #[derive(Debug, Args)]
 pub struct CampaignArgs {
     /// Terrain bundle directory.
