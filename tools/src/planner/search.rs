@@ -8,9 +8,10 @@
 //! feasible cell. No move can cost less than its length times that, and the distance to a
 //! disc is 1-Lipschitz, so the first target popped is reached at optimal cost.
 //!
-//! Memory: 4 bytes a cell of the frame searched (the padded costs; 5 with heading masks) and 9
-//! bytes a state (`g` and the parent), plus 16 bytes an open-set entry (on the 16 M-cell bench
-//! grid, 13 bytes a cell in all and a few tens of MB of open set).
+//! Memory: a whole-grid search without heading masks keeps 16 bytes a padded cell (its cost,
+//! `g` and parent in one record); other searches 4 bytes a cell of the frame searched (the
+//! padded costs; 5 with heading masks) and 9 bytes a state (`g` and the parent). Plus 16 bytes
+//! an open-set entry.
 
 use crate::checker::Pt;
 use crate::cost::grid::{move_weight, CostGrid, MOVES};
@@ -153,6 +154,19 @@ impl Heap {
         }
         Some(top)
     }
+}
+
+/// A padded cell of a [`run_states`] search with `PACKED` states: its per-metre cost (infinite:
+/// not to be entered), its state's `g` (negated once closed) and parent move.
+#[derive(Clone, Copy)]
+struct Rec {
+    g: f64,
+    cost: f32,
+    parent: u8,
+}
+
+impl Rec {
+    const UNSEEN: Rec = Rec { g: f64::INFINITY, cost: f32::INFINITY, parent: u8::MAX };
 }
 
 /// One move in padded-index terms.
@@ -323,6 +337,8 @@ struct Frame {
 /// them: every padded cell ([`Dense`], the whole-grid search) or the cells of a region
 /// ([`Sparse`]). Only ever asked about cells the search can enter (finite cost).
 trait Slots {
+    /// Whether every padded cell is its own slot.
+    const DENSE: bool;
     /// Number of slots.
     fn len(&self) -> usize;
     /// The slot of padded cell `p`.
@@ -334,6 +350,7 @@ trait Slots {
 struct Dense(usize);
 
 impl Slots for Dense {
+    const DENSE: bool = true;
     #[inline]
     fn len(&self) -> usize {
         self.0
@@ -354,6 +371,7 @@ struct Sparse {
 }
 
 impl Slots for Sparse {
+    const DENSE: bool = false;
     #[inline]
     fn len(&self) -> usize {
         self.cell.len()
@@ -382,21 +400,28 @@ fn run<S: Slots>(
 ) -> Option<SearchResult> {
     // One copy of the loop per kind of state, so that the one without heading masks carries
     // no test of them and divides by no run-time number of directions.
+    let (f, r, s) = (frame, region, slots);
     if grid.has_axes() {
-        run_states::<S, true>(grid, frame, region, slots, start, first_moves, target, relaxed)
+        run_states::<S, true, false>(grid, f, r, s, start, first_moves, target, relaxed)
+    } else if S::DENSE {
+        run_states::<S, false, true>(grid, f, r, s, start, first_moves, target, relaxed)
     } else {
-        run_states::<S, false>(grid, frame, region, slots, start, first_moves, target, relaxed)
+        run_states::<S, false, false>(grid, f, r, s, start, first_moves, target, relaxed)
     }
 }
 
 /// [`run`] with states of a cell and its entering move (`TURNS`, 17 a cell) or of a cell alone.
+/// `PACKED` (cells alone, every padded cell a state: the whole-grid search without heading
+/// masks) keeps a cell's cost, `g` and parent in one [`Rec`], so a neighbour's feasibility,
+/// cost and `g` come from one cache line instead of two arrays: the last profile had most of
+/// the search's time in cache misses on those reads.
 ///
 /// Per state the search keeps only `g` (8 bytes) and its parent (1 byte); a state is closed by
 /// negating its `g`. Every `g` is at least 0, so a closed state's is at most -0.0 and no
 /// relaxation `ng < g` can reopen it: the test that a neighbour is closed is the comparison
 /// the relaxation makes anyway, on the one array it reads.
 #[allow(clippy::too_many_arguments)]
-fn run_states<S: Slots, const TURNS: bool>(
+fn run_states<S: Slots, const TURNS: bool, const PACKED: bool>(
     grid: &CostGrid,
     frame: &Frame,
     region: Option<&Region>,
@@ -428,7 +453,8 @@ fn run_states<S: Slots, const TURNS: bool>(
     if states >= (u32::MAX - 1) as usize {
         return None;
     }
-    let mut pc = vec![f32::INFINITY; cells];
+    let mut pc = if PACKED { Vec::new() } else { vec![f32::INFINITY; cells] };
+    let mut rec = if PACKED { vec![Rec::UNSEEN; cells] } else { Vec::new() };
     let mut pm = if TURNS { vec![0u8; cells] } else { Vec::new() };
     let (costs, blocked) = (grid.costs(), grid.blocked());
     for r in 0..fh {
@@ -441,7 +467,11 @@ fn run_states<S: Slots, const TURNS: bool>(
             if blocked[i].without(relaxed).is_empty() {
                 let axes = grid.axes(i, relaxed);
                 if axes != 0 {
-                    pc[base + c] = costs[i];
+                    if PACKED {
+                        rec[base + c].cost = costs[i];
+                    } else {
+                        pc[base + c] = costs[i];
+                    }
                     if TURNS {
                         pm[base + c] = axes;
                     }
@@ -514,25 +544,33 @@ fn run_states<S: Slots, const TURNS: bool>(
         .collect();
 
     // g of every state, negated once closed (see above).
-    let mut g = vec![f64::INFINITY; states];
+    let mut g = if PACKED { Vec::new() } else { vec![f64::INFINITY; states] };
     // Without turns: the move that reached the state; with turns (the move is the state's
     // own direction): the direction of the state it came from.
-    let mut parent = vec![u8::MAX; states];
+    let mut parent = if PACKED { Vec::new() } else { vec![u8::MAX; states] };
     let mut heap = Heap { items: Vec::with_capacity(1024) };
     let sp = to_padded(start);
     let s = slots.slot(sp) * dirs + start_dir;
-    g[s] = 0.0;
+    if PACKED {
+        rec[s].g = 0.0;
+    } else {
+        g[s] = 0.0;
+    }
     let hs = heuristic((sp % pw) as isize, (sp / pw) as isize);
     heap.push(Entry { f: hs, node: s as u32 }, before);
     let mut expanded = 0usize;
     while let Some(e) = heap.pop(before) {
         let st = e.node as usize;
-        let gu_ = g[st];
+        let gu_ = if PACKED { rec[st].g } else { g[st] };
         if gu_.is_sign_negative() {
             // Closed: an entry left from before the state's g improved.
             continue;
         }
-        g[st] = -gu_;
+        if PACKED {
+            rec[st].g = -gu_;
+        } else {
+            g[st] = -gu_;
+        }
         let u = cell_of(st);
         let din = if TURNS { st % dirs } else { 0 };
         expanded += 1;
@@ -541,7 +579,13 @@ fn run_states<S: Slots, const TURNS: bool>(
             let mut cur = st;
             while cur != s {
                 let p = cell_of(cur);
-                let k = if TURNS { cur % dirs } else { parent[cur] as usize };
+                let k = if TURNS {
+                    cur % dirs
+                } else if PACKED {
+                    rec[cur].parent as usize
+                } else {
+                    parent[cur] as usize
+                };
                 let prev = (p as isize - moves[k].to) as usize;
                 let ps = slots.slot(prev);
                 cur = if TURNS { ps * dirs + parent[cur] as usize } else { ps };
@@ -550,7 +594,7 @@ fn run_states<S: Slots, const TURNS: bool>(
             path.reverse();
             return Some(SearchResult { path, cost: gu_, expanded });
         }
-        let cu = pc[u];
+        let cu = if PACKED { rec[u].cost } else { pc[u] };
         let mu = if TURNS { pm[u] } else { u8::MAX };
         let (uc, ur) = ((u % pw) as isize, (u / pw) as isize);
         let allowed = if st == s { first_moves } else { ALL_MOVES };
@@ -565,13 +609,13 @@ fn run_states<S: Slots, const TURNS: bool>(
                 }
             }
             let v = (u as isize + m.to) as usize;
-            let cv = pc[v];
+            let cv = if PACKED { rec[v].cost } else { pc[v] };
             if cv == f32::INFINITY {
                 continue;
             }
             let ia = (u as isize + m.via[0]) as usize;
             let ib = (u as isize + m.via[1]) as usize;
-            let (a, b) = (pc[ia], pc[ib]);
+            let (a, b) = if PACKED { (rec[ia].cost, rec[ib].cost) } else { (pc[ia], pc[ib]) };
             if a == f32::INFINITY || b == f32::INFINITY {
                 continue;
             }
@@ -590,9 +634,14 @@ fn run_states<S: Slots, const TURNS: bool>(
             };
             let ng = gu_ + step;
             // Also false for a closed state (its g is negated).
-            if ng < g[ns] {
-                g[ns] = ng;
-                parent[ns] = if TURNS { din as u8 } else { k as u8 };
+            if ng < if PACKED { rec[ns].g } else { g[ns] } {
+                if PACKED {
+                    rec[ns].g = ng;
+                    rec[ns].parent = k as u8;
+                } else {
+                    g[ns] = ng;
+                    parent[ns] = if TURNS { din as u8 } else { k as u8 };
+                }
                 let hv = heuristic(uc + m.dc, ur + m.dr);
                 heap.push(Entry { f: ng + hv, node: ns as u32 }, before);
             }
