@@ -174,7 +174,8 @@ pub struct CostGrid {
     headings: Headings,
 }
 
-/// Largest grid accepted, cells (a 16 km square at 1 m; 17 bytes a cell in the search).
+/// Largest grid accepted, cells (a 16 km square at 1 m; 16 bytes a cell in a search without
+/// heading masks).
 pub const MAX_CELLS: usize = 1 << 28;
 
 impl CostGrid {

@@ -1,12 +1,17 @@
 //! A* over the cost grid's 16-connected graph ([`crate::cost::grid`]).
 //!
 //! Flat arrays over a copy of the grid padded with two rows and columns of infeasible cells
-//! (so no move needs a bounds check), an indexed binary heap with decrease-key (each cell is in
-//! the open set at most once, so memory is bounded by the grid: about 17 bytes a cell), and a
-//! heuristic that is admissible and consistent: the straight-line distance to the target
-//! disc times the cheapest per-metre cost of any feasible cell. No move can cost less than
-//! its length times that, and the distance to a disc is 1-Lipschitz, so the first target
-//! popped is reached at optimal cost.
+//! (so no move needs a bounds check), a 4-ary heap without decrease-key whose entries are in a
+//! strict total order (so the states expanded and the route returned do not depend on the
+//! queue's internals; see [`Heap`]), and a heuristic that is admissible and consistent: the
+//! straight-line distance to the target disc times the cheapest per-metre cost of any
+//! feasible cell. No move can cost less than its length times that, and the distance to a
+//! disc is 1-Lipschitz, so the first target popped is reached at optimal cost.
+//!
+//! Memory: a whole-grid search without heading masks keeps 16 bytes a padded cell (its cost,
+//! `g` and parent in one record); other searches 4 bytes a cell of the frame searched (the
+//! padded costs; 5 with heading masks) and 9 bytes a state (`g` and the parent). Plus 16 bytes
+//! an open-set entry.
 
 use crate::checker::Pt;
 use crate::cost::grid::{move_weight, CostGrid, MOVES};
@@ -61,10 +66,6 @@ impl Target {
     pub fn cells(&self) -> &[usize] {
         &self.cells
     }
-
-    fn contains(&self, i: usize) -> bool {
-        self.cells.binary_search(&i).is_ok()
-    }
 }
 
 /// A route found by the search.
@@ -78,96 +79,103 @@ pub struct SearchResult {
     pub expanded: usize,
 }
 
-const UNSEEN: u32 = u32::MAX;
-const CLOSED: u32 = u32::MAX - 1;
 const PAD: usize = 2;
 
-/// An open-set entry: `f = g + h`, then `h` (deeper first on a tie), then the cell.
+/// An open-set entry: the state `node` with `f = g + h` when it was pushed.
+///
+/// The open set orders entries by `f`, then `h` (deeper first on a tie), then `node`: a
+/// strict total order over states, so the order in which states are expanded, and hence the
+/// route among equal-cost ones, does not depend on how the queue is built. `h` is not stored
+/// (it is a function of the state's cell, recomputed on the rare exact tie of `f`), which
+/// keeps an entry at 16 bytes: four children of the 4-ary heap fill one cache line.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     f: f64,
-    h: f64,
     node: u32,
 }
 
-impl Entry {
-    #[inline]
-    fn before(&self, o: &Entry) -> bool {
-        self.f < o.f || (self.f == o.f && (self.h < o.h || (self.h == o.h && self.node < o.node)))
-    }
-}
-
-/// A binary min-heap of cells with decrease-key; `pos[cell]` is the cell's slot.
+/// A 4-ary min-heap of entries without decrease-key ("lazy deletion").
+///
+/// A state whose `g` improves is pushed again rather than moved; its older entries pop later
+/// (their `f` is no smaller, and on an exact tie they are the same key) and are skipped since
+/// the state is closed by then. The states expanded, and their order, are those of a heap
+/// with decrease-key under the same total order, but no slot index per state has to be kept
+/// up to date on every sift (the last profile put 30% of the search in the indexed binary
+/// heap, much of it writing those slots), and a 4-ary heap is half as deep as a binary one.
+/// The price is the repeated entries: the open set holds at most one entry per improvement
+/// of a state (a few per state in practice).
 struct Heap {
     items: Vec<Entry>,
 }
 
 impl Heap {
+    /// Adds `e`; `before` is the strict order of entries.
     #[inline]
-    fn up(&mut self, mut i: usize, pos: &mut [u32]) {
-        let e = self.items[i];
+    fn push(&mut self, e: Entry, before: impl Fn(&Entry, &Entry) -> bool) {
+        let mut i = self.items.len();
+        self.items.push(e);
         while i > 0 {
-            let p = (i - 1) / 2;
-            if !e.before(&self.items[p]) {
+            let p = (i - 1) / 4;
+            if !before(&e, &self.items[p]) {
                 break;
             }
             self.items[i] = self.items[p];
-            pos[self.items[i].node as usize] = i as u32;
             i = p;
         }
         self.items[i] = e;
-        pos[e.node as usize] = i as u32;
     }
 
+    /// Takes the first entry in `before`'s order.
     #[inline]
-    fn down(&mut self, mut i: usize, pos: &mut [u32]) {
-        let n = self.items.len();
-        let e = self.items[i];
-        loop {
-            let l = 2 * i + 1;
-            if l >= n {
-                break;
-            }
-            let r = l + 1;
-            let c = if r < n && self.items[r].before(&self.items[l]) { r } else { l };
-            if !self.items[c].before(&e) {
-                break;
-            }
-            self.items[i] = self.items[c];
-            pos[self.items[i].node as usize] = i as u32;
-            i = c;
-        }
-        self.items[i] = e;
-        pos[e.node as usize] = i as u32;
-    }
-
-    fn push_or_decrease(&mut self, e: Entry, pos: &mut [u32]) {
-        let slot = pos[e.node as usize];
-        if slot == UNSEEN {
-            self.items.push(e);
-            self.up(self.items.len() - 1, pos);
-        } else {
-            self.items[slot as usize] = e;
-            self.up(slot as usize, pos);
-        }
-    }
-
-    fn pop(&mut self, pos: &mut [u32]) -> Option<Entry> {
+    fn pop(&mut self, before: impl Fn(&Entry, &Entry) -> bool) -> Option<Entry> {
         let top = *self.items.first()?;
         let last = self.items.pop()?;
-        if !self.items.is_empty() {
-            self.items[0] = last;
-            self.down(0, pos);
+        let n = self.items.len();
+        if n > 0 {
+            let mut i = 0;
+            loop {
+                let first = 4 * i + 1;
+                if first >= n {
+                    break;
+                }
+                let mut c = first;
+                for j in first + 1..(first + 4).min(n) {
+                    if before(&self.items[j], &self.items[c]) {
+                        c = j;
+                    }
+                }
+                if !before(&self.items[c], &last) {
+                    break;
+                }
+                self.items[i] = self.items[c];
+                i = c;
+            }
+            self.items[i] = last;
         }
-        pos[top.node as usize] = CLOSED;
         Some(top)
     }
+}
+
+/// A padded cell of a [`run_states`] search with `PACKED` states: its per-metre cost (infinite:
+/// not to be entered), its state's `g` (negated once closed) and parent move.
+#[derive(Clone, Copy)]
+struct Rec {
+    g: f64,
+    cost: f32,
+    parent: u8,
+}
+
+impl Rec {
+    const UNSEEN: Rec = Rec { g: f64::INFINITY, cost: f32::INFINITY, parent: u8::MAX };
 }
 
 /// One move in padded-index terms.
 #[derive(Clone, Copy)]
 struct PMove {
     to: isize,
+    /// Column and row offsets (the heuristic of the cell entered, from the one left).
+    dc: isize,
+    dr: isize,
     via: [isize; 2],
     len: f64,
     via_costs: bool,
@@ -220,9 +228,8 @@ pub fn astar_from(
 /// and which of its cells are in (row-major over the rectangle). The strategic planner's
 /// corridor around a coarse route.
 ///
-/// Memory of a search within a region: 5 bytes per cell of the rectangle (costs, heading
-/// masks, slot numbers: 9 with the slots) plus about 13 bytes per search state of the cells
-/// inside (17 states a cell on a grid with heading masks), so a thin corridor across a large
+/// Memory of a search within a region: 9 bytes per cell of the rectangle (costs, heading
+/// masks, slot numbers) plus 9 bytes per search state of the cells inside and the open set (17 states a cell on a grid with heading masks), so a thin corridor across a large
 /// grid costs little more than its own cells.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Region {
@@ -330,6 +337,8 @@ struct Frame {
 /// them: every padded cell ([`Dense`], the whole-grid search) or the cells of a region
 /// ([`Sparse`]). Only ever asked about cells the search can enter (finite cost).
 trait Slots {
+    /// Whether every padded cell is its own slot.
+    const DENSE: bool;
     /// Number of slots.
     fn len(&self) -> usize;
     /// The slot of padded cell `p`.
@@ -341,6 +350,7 @@ trait Slots {
 struct Dense(usize);
 
 impl Slots for Dense {
+    const DENSE: bool = true;
     #[inline]
     fn len(&self) -> usize {
         self.0
@@ -361,6 +371,7 @@ struct Sparse {
 }
 
 impl Slots for Sparse {
+    const DENSE: bool = false;
     #[inline]
     fn len(&self) -> usize {
         self.cell.len()
@@ -376,8 +387,41 @@ impl Slots for Sparse {
 }
 
 /// The search itself, over `frame` (cells outside `region`, when given, count as infeasible).
-#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+#[allow(clippy::too_many_arguments)]
 fn run<S: Slots>(
+    grid: &CostGrid,
+    frame: &Frame,
+    region: Option<&Region>,
+    slots: &S,
+    start: usize,
+    first_moves: u16,
+    target: &Target,
+    relaxed: Constraints,
+) -> Option<SearchResult> {
+    // One copy of the loop per kind of state, so that the one without heading masks carries
+    // no test of them and divides by no run-time number of directions.
+    let (f, r, s) = (frame, region, slots);
+    if grid.has_axes() {
+        run_states::<S, true, false>(grid, f, r, s, start, first_moves, target, relaxed)
+    } else if S::DENSE {
+        run_states::<S, false, true>(grid, f, r, s, start, first_moves, target, relaxed)
+    } else {
+        run_states::<S, false, false>(grid, f, r, s, start, first_moves, target, relaxed)
+    }
+}
+
+/// [`run`] with states of a cell and its entering move (`TURNS`, 17 a cell) or of a cell alone.
+/// `PACKED` (cells alone, every padded cell a state: the whole-grid search without heading
+/// masks) keeps a cell's cost, `g` and parent in one [`Rec`], so a neighbour's feasibility,
+/// cost and `g` come from one cache line instead of two arrays: the last profile had most of
+/// the search's time in cache misses on those reads.
+///
+/// Per state the search keeps only `g` (8 bytes) and its parent (1 byte); a state is closed by
+/// negating its `g`. Every `g` is at least 0, so a closed state's is at most -0.0 and no
+/// relaxation `ng < g` can reopen it: the test that a neighbour is closed is the comparison
+/// the relaxation makes anyway, on the one array it reads.
+#[allow(clippy::too_many_arguments)]
+fn run_states<S: Slots, const TURNS: bool, const PACKED: bool>(
     grid: &CostGrid,
     frame: &Frame,
     region: Option<&Region>,
@@ -399,18 +443,19 @@ fn run<S: Slots>(
     if region.is_some_and(|g| !g.contains(sc, sr)) {
         return None;
     }
-    let turns = grid.has_axes();
-    let dirs: usize = if turns { 17 } else { 1 };
-    let start_dir: usize = if turns { 16 } else { 0 };
+    let dirs: usize = if TURNS { 17 } else { 1 };
+    let start_dir: usize = if TURNS { 16 } else { 0 };
     let pw = fw + 2 * PAD;
     let ph = fh + 2 * PAD;
     let cells = pw * ph;
     let states = slots.len().checked_mul(dirs)?;
-    if states >= CLOSED as usize {
+    // State numbers are u32 in the open set (and stay clear of the top two values, as before).
+    if states >= (u32::MAX - 1) as usize {
         return None;
     }
-    let mut pc = vec![f32::INFINITY; cells];
-    let mut pm = if turns { vec![0u8; cells] } else { Vec::new() };
+    let mut pc = if PACKED { Vec::new() } else { vec![f32::INFINITY; cells] };
+    let mut rec = if PACKED { vec![Rec::UNSEEN; cells] } else { Vec::new() };
+    let mut pm = if TURNS { vec![0u8; cells] } else { Vec::new() };
     let (costs, blocked) = (grid.costs(), grid.blocked());
     for r in 0..fh {
         let base = (r + PAD) * pw + PAD;
@@ -422,8 +467,12 @@ fn run<S: Slots>(
             if blocked[i].without(relaxed).is_empty() {
                 let axes = grid.axes(i, relaxed);
                 if axes != 0 {
-                    pc[base + c] = costs[i];
-                    if turns {
+                    if PACKED {
+                        rec[base + c].cost = costs[i];
+                    } else {
+                        pc[base + c] = costs[i];
+                    }
+                    if TURNS {
                         pm[base + c] = axes;
                     }
                 }
@@ -438,6 +487,8 @@ fn run<S: Slots>(
             let off = |dc: i32, dr: i32| dr as isize * pw as isize + dc as isize;
             PMove {
                 to: off(m.dc, m.dr),
+                dc: m.dc as isize,
+                dr: m.dr as isize,
                 via: [off(m.via[0].0, m.via[0].1), off(m.via[1].0, m.via[1].1)],
                 len: grid.move_length(m),
                 via_costs: m.via_costs,
@@ -451,8 +502,10 @@ fn run<S: Slots>(
     let (gu, gv) = t.to_cell(target.point.0, target.point.1);
     let radius = target.radius_m;
     let (oc, or) = (frame.col0 as f64 - PAD as f64 + 0.5, frame.row0 as f64 - PAD as f64 + 0.5);
-    let heuristic = |p: usize| -> f64 {
-        let (c, r) = ((p % pw) as f64 + oc, (p / pw) as f64 + or);
+    // The heuristic of padded column `c`, row `r`; the neighbour's column and row come from
+    // the expanded cell's and the move's, not from a division per neighbour.
+    let heuristic = |c: isize, r: isize| -> f64 {
+        let (c, r) = (c as f64 + oc, r as f64 + or);
         // sqrt, not hypot: libm's overflow-safe `hypot` is several times slower, and
         // distances on a grid cannot overflow.
         let (ex, ey) = ((c - gu) * dx, (r - gv) * dy);
@@ -463,87 +516,134 @@ fn run<S: Slots>(
             0.0
         }
     };
+    let cell_of = |st: usize| if TURNS { slots.cell(st / dirs) } else { slots.cell(st) };
+    let h_of = |node: u32| {
+        let p = cell_of(node as usize);
+        heuristic((p % pw) as isize, (p / pw) as isize)
+    };
+    // f, then h (deeper first), then the state: `h` is recomputed only on an exact tie of f.
+    let before = |a: &Entry, b: &Entry| {
+        a.f < b.f
+            || (a.f == b.f && {
+                let (ha, hb) = (h_of(a.node), h_of(b.node));
+                ha < hb || (ha == hb && a.node < b.node)
+            })
+    };
     let to_padded = |i: usize| (i / w - frame.row0 + PAD) * pw + i % w - frame.col0 + PAD;
     let to_grid = |p: usize| (p / pw - PAD + frame.row0) * w + p % pw - PAD + frame.col0;
+    // The target's cells within the frame, as padded cells (sorted, as `to_padded` keeps the
+    // row-major order): no conversion per expanded cell.
+    let goals: Vec<usize> = target
+        .cells
+        .iter()
+        .filter(|&&i| {
+            let (c, r) = grid.col_row(i);
+            c >= frame.col0 && r >= frame.row0 && c < frame.col0 + fw && r < frame.row0 + fh
+        })
+        .map(|&i| to_padded(i))
+        .collect();
 
-    let mut g = vec![f64::INFINITY; states];
-    let mut pos = vec![UNSEEN; states];
+    // g of every state, negated once closed (see above).
+    let mut g = if PACKED { Vec::new() } else { vec![f64::INFINITY; states] };
     // Without turns: the move that reached the state; with turns (the move is the state's
     // own direction): the direction of the state it came from.
-    let mut parent = vec![u8::MAX; states];
+    let mut parent = if PACKED { Vec::new() } else { vec![u8::MAX; states] };
     let mut heap = Heap { items: Vec::with_capacity(1024) };
     let sp = to_padded(start);
     let s = slots.slot(sp) * dirs + start_dir;
-    g[s] = 0.0;
-    let hs = heuristic(sp);
-    heap.push_or_decrease(Entry { f: hs, h: hs, node: s as u32 }, &mut pos);
+    if PACKED {
+        rec[s].g = 0.0;
+    } else {
+        g[s] = 0.0;
+    }
+    let hs = heuristic((sp % pw) as isize, (sp / pw) as isize);
+    heap.push(Entry { f: hs, node: s as u32 }, before);
     let mut expanded = 0usize;
-    while let Some(e) = heap.pop(&mut pos) {
+    while let Some(e) = heap.pop(before) {
         let st = e.node as usize;
-        let (u, din) = if turns { (slots.cell(st / dirs), st % dirs) } else { (slots.cell(st), 0) };
+        let gu_ = if PACKED { rec[st].g } else { g[st] };
+        if gu_.is_sign_negative() {
+            // Closed: an entry left from before the state's g improved.
+            continue;
+        }
+        if PACKED {
+            rec[st].g = -gu_;
+        } else {
+            g[st] = -gu_;
+        }
+        let u = cell_of(st);
+        let din = if TURNS { st % dirs } else { 0 };
         expanded += 1;
-        if target.contains(to_grid(u)) {
+        if goals.binary_search(&u).is_ok() {
             let mut path = vec![to_grid(u)];
             let mut cur = st;
             while cur != s {
-                let (p, d) =
-                    if turns { (slots.cell(cur / dirs), cur % dirs) } else { (slots.cell(cur), 0) };
-                let k = if turns { d } else { parent[cur] as usize };
+                let p = cell_of(cur);
+                let k = if TURNS {
+                    cur % dirs
+                } else if PACKED {
+                    rec[cur].parent as usize
+                } else {
+                    parent[cur] as usize
+                };
                 let prev = (p as isize - moves[k].to) as usize;
                 let ps = slots.slot(prev);
-                cur = if turns { ps * dirs + parent[cur] as usize } else { ps };
+                cur = if TURNS { ps * dirs + parent[cur] as usize } else { ps };
                 path.push(to_grid(prev));
             }
             path.reverse();
-            return Some(SearchResult { path, cost: g[st], expanded });
+            return Some(SearchResult { path, cost: gu_, expanded });
         }
-        let gu_ = g[st];
-        let cu = pc[u];
-        let mu = if turns { pm[u] } else { u8::MAX };
-        let at_start = st == s;
+        let cu = if PACKED { rec[u].cost } else { pc[u] };
+        let mu = if TURNS { pm[u] } else { u8::MAX };
+        let (uc, ur) = ((u % pw) as isize, (u / pw) as isize);
+        let allowed = if st == s { first_moves } else { ALL_MOVES };
         for (k, m) in moves.iter().enumerate() {
-            if at_start && first_moves & (1 << k) == 0 {
+            if allowed & (1 << k) == 0 {
                 continue;
             }
-            if turns && !at_start && din != k {
+            if TURNS && st != s && din != k {
                 let need = hd.sweep[din][k];
                 if mu & need != need {
                     continue;
                 }
             }
             let v = (u as isize + m.to) as usize;
-            let cv = pc[v];
+            let cv = if PACKED { rec[v].cost } else { pc[v] };
             if cv == f32::INFINITY {
                 continue;
             }
             let ia = (u as isize + m.via[0]) as usize;
             let ib = (u as isize + m.via[1]) as usize;
-            let (a, b) = (pc[ia], pc[ib]);
+            let (a, b) = if PACKED { (rec[ia].cost, rec[ib].cost) } else { (pc[ia], pc[ib]) };
             if a == f32::INFINITY || b == f32::INFINITY {
                 continue;
             }
-            if turns {
+            if TURNS {
                 let bit = m.bit;
                 if mu & bit == 0 || pm[v] & bit == 0 {
                     continue;
                 }
             }
             let vs = slots.slot(v);
-            let ns = if turns { vs * dirs + k } else { vs };
-            if pos[ns] == CLOSED {
-                continue;
-            }
+            let ns = if TURNS { vs * dirs + k } else { vs };
             let step = if m.via_costs {
                 move_weight(m.len, &[cu, a, b, cv])
             } else {
                 move_weight(m.len, &[cu, cv])
             };
             let ng = gu_ + step;
-            if ng < g[ns] {
-                g[ns] = ng;
-                parent[ns] = if turns { din as u8 } else { k as u8 };
-                let hv = heuristic(v);
-                heap.push_or_decrease(Entry { f: ng + hv, h: hv, node: ns as u32 }, &mut pos);
+            // Also false for a closed state (its g is negated).
+            if ng < if PACKED { rec[ns].g } else { g[ns] } {
+                if PACKED {
+                    rec[ns].g = ng;
+                    rec[ns].parent = k as u8;
+                } else {
+                    g[ns] = ng;
+                    parent[ns] = if TURNS { din as u8 } else { k as u8 };
+                }
+                let hv = heuristic(uc + m.dc, ur + m.dr);
+                heap.push(Entry { f: ng + hv, node: ns as u32 }, before);
             }
         }
     }
