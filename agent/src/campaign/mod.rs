@@ -260,7 +260,9 @@ impl Campaign {
                 if let Some(r) = &sol_rec {
                     earlier.push(format!("{}: {}", r.run_dir.display(), r.reason));
                 }
-                avoid.extend(stops);
+                // Never around the goal itself: a detour must still end there.
+                let goal_zone = spec.goal_tolerance_m + AVOID_M;
+                avoid.extend(stops.into_iter().filter(|(p, _)| dist(*p, goal) > goal_zone));
             }
             let Some(mut sol_rec) = sol_rec else {
                 return Err(CampaignError::Bad("no attempt was made".into()));
@@ -376,7 +378,9 @@ impl Campaign {
             profile: &self.profile,
             rules: rules.tightened(3.0, STOP_TOLERANCE_M, 0.7),
         };
-        if total - s0 <= reach && dist(at, goal) <= reach {
+        // The last sol drives to the goal; a retry of it (a shorter reach) stops on the way
+        // instead, so a goal beyond a detour longer than one sol's budget is reached in two.
+        if reach_share >= 1.0 && total - s0 <= reach && dist(at, goal) <= reach {
             let stop = self.goal_stop()?;
             let keep = slice(route, s0, total);
             return Ok(Leg::new(at, stop, &keep, width));

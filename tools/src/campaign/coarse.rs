@@ -252,15 +252,7 @@ pub fn coarse_route(
 ) -> Result<CoarseRoute> {
     let extent = bundle.dem.extent();
     for (what, p) in [("start", start), ("goal", goal)] {
-        let inside = p.0.is_finite()
-            && p.1.is_finite()
-            && p.0 >= extent.0
-            && p.0 <= extent.2
-            && p.1 >= extent.1
-            && p.1 <= extent.3;
-        if !inside {
-            return Err(ToolsError::OffMap { what: what.into(), x: p.0, y: p.1, extent });
-        }
+        crate::planner::strategic::off_map(what, p, extent)?;
     }
     let t0 = Instant::now();
     let (heights, steepest) = read_levels(bundle, cell_m)?;

@@ -231,7 +231,7 @@ pub fn plan_strategic(
 }
 
 /// An error when `p` lies outside `extent` `(xmin, ymin, xmax, ymax)`.
-fn off_map(what: &str, p: Pt, extent: (f64, f64, f64, f64)) -> Result<()> {
+pub(crate) fn off_map(what: &str, p: Pt, extent: (f64, f64, f64, f64)) -> Result<()> {
     let inside = p.0.is_finite()
         && p.1.is_finite()
         && p.0 >= extent.0
