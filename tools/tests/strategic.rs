@@ -113,3 +113,54 @@ fn a_goal_walled_off_or_off_the_map_is_refused_clearly() {
     assert!(matches!(e, ToolsError::OffMap { .. }), "{e}");
     assert!(e.to_string().starts_with("goal (200.0, 900.0) lies off the map"), "{e}");
 }
+
+/// The cost grid does not measure the cells its keep-in blocks (a campaign's corridor is about
+/// half its bounding box): they are blocked on `keep_in` and claim no terrain constraint, and
+/// every other cell is exactly what the grid without the keep-in says.
+#[test]
+fn cells_the_keep_in_blocks_are_not_measured_and_the_rest_is_unchanged() {
+    let n = 120;
+    let dem = synthetic_dem(n, 15);
+    let profile = rover();
+    let free = mission((10.0, 10.0), (110.0, 110.0), n);
+    // A diamond whose bounding box is the whole map, so both grids cover the same cells.
+    let diamond = Polygon::new(
+        LineString::from(vec![(60.0, 0.0), (120.0, 60.0), (60.0, 120.0), (0.0, 60.0), (60.0, 0.0)]),
+        vec![],
+    );
+    let fenced = Mission { keep_in: Some(diamond), ..free.clone() };
+    let a = build_cost_grid(&dem, &[], &free, &profile).unwrap();
+    let b = build_cost_grid(&dem, &[], &fenced, &profile).unwrap();
+    assert_eq!((a.width(), a.len()), (b.width(), b.len()));
+    let terrain =
+        [Constraint::Tilt, Constraint::Step, Constraint::Clearance, Constraint::ValidData];
+    let (mut outside, mut inside) = (0, 0);
+    for i in 0..b.len() {
+        let (ta, tb) = (a.terrain()[i], b.terrain()[i]);
+        if b.blocked()[i].contains(Constraint::KeepIn) {
+            outside += 1;
+            assert!(terrain.iter().all(|&c| !b.blocked()[i].contains(c)), "cell {i}");
+            assert!(tb.tilt_deg.is_nan() && tb.belly_m.is_nan() && tb.step_m.is_nan());
+        } else {
+            inside += 1;
+            assert_eq!(a.blocked()[i], b.blocked()[i], "cell {i}");
+            assert_eq!(a.costs()[i].to_bits(), b.costs()[i].to_bits(), "cell {i}");
+            assert_eq!(CellTerrainBits::of(ta), CellTerrainBits::of(tb), "cell {i}");
+        }
+    }
+    assert!(outside > b.len() / 4 && inside > b.len() / 4, "{outside} outside, {inside} inside");
+}
+
+/// A cell's measures as bits (NaN equals NaN), the keep-in distance left out.
+#[derive(Debug, PartialEq)]
+struct CellTerrainBits([u32; 6], [u8; 3]);
+
+impl CellTerrainBits {
+    fn of(t: breadcrumb_tools::cost::CellTerrain) -> Self {
+        CellTerrainBits(
+            [t.tilt_deg, t.step_m, t.step_near_m, t.belly_m, t.hazard_m, t.keep_out_m]
+                .map(f32::to_bits),
+            [t.tilt_axes, t.step_axes, t.belly_axes],
+        )
+    }
+}

@@ -16,14 +16,13 @@ mod record;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use breadcrumb_tools::api::Toolbox;
+use breadcrumb_tools::api::{Site, Toolbox};
 use breadcrumb_tools::campaign::legs::{corridor, point_at, project, slice};
 use breadcrumb_tools::campaign::overview::{render_overview, SolTrace};
 use breadcrumb_tools::campaign::{coarse_route, SafeStopRules, StopJudge, StopVerdict};
 use breadcrumb_tools::checker::walk::heading_of;
-use breadcrumb_tools::checker::{blocking_hazards, Pt};
-use breadcrumb_tools::geometry::ZoneIndex;
-use breadcrumb_tools::terrain::{Bundle, LoadedSol, RoverProfile, Sol};
+use breadcrumb_tools::checker::Pt;
+use breadcrumb_tools::terrain::{LoadedSol, RoverProfile, Sol};
 use breadcrumb_tools::ToolsError;
 
 pub use record::{write_atomic, CampaignRecord, CampaignSpec, SolRecord, SolStatus, Summary};
@@ -100,9 +99,9 @@ pub type ProgressFn = Box<dyn Fn(&str) + Send + Sync>;
 pub struct Campaign {
     dir: PathBuf,
     record: CampaignRecord,
-    bundle: Bundle,
+    /// The site, opened once and shared by every sol's toolbox.
+    site: Site,
     profile: RoverProfile,
-    hazards: ZoneIndex,
     progress: Option<ProgressFn>,
 }
 
@@ -137,9 +136,8 @@ impl Campaign {
     pub fn open(dir: &Path, spec: CampaignSpec) -> Result<Campaign, CampaignError> {
         validate(&spec)?;
         std::fs::create_dir_all(dir.join("sols")).map_err(|e| CampaignError::io(dir, &e))?;
-        let bundle = Bundle::open(&spec.site)?;
+        let site = Site::open(&spec.site)?;
         let profile = RoverProfile::load(&spec.rover)?;
-        let hazards = blocking_hazards(&bundle.hazards);
         let rules = SafeStopRules::for_profile(&profile);
         let record = match CampaignRecord::load(dir)? {
             // The same campaign: everything asked but how many sols it may use.
@@ -156,7 +154,7 @@ impl Campaign {
             None => {
                 let (s, g) = ((spec.start[0], spec.start[1]), (spec.goal[0], spec.goal[1]));
                 let strategic = coarse_route(
-                    &bundle,
+                    site.bundle(),
                     &profile,
                     s,
                     g,
@@ -179,7 +177,7 @@ impl Campaign {
                 r
             }
         };
-        Ok(Campaign { dir: dir.to_path_buf(), record, bundle, profile, hazards, progress: None })
+        Ok(Campaign { dir: dir.to_path_buf(), record, site, profile, progress: None })
     }
 
     /// Reports progress lines to `f`.
@@ -257,9 +255,6 @@ impl Campaign {
                 if done {
                     break;
                 }
-                if let Some(r) = &sol_rec {
-                    earlier.push(format!("{}: {}", r.run_dir.display(), r.reason));
-                }
                 // Never around the goal itself: a detour must still end there.
                 let goal_zone = spec.goal_tolerance_m + AVOID_M;
                 avoid.extend(stops.into_iter().filter(|(p, _)| dist(*p, goal) > goal_zone));
@@ -267,6 +262,9 @@ impl Campaign {
             let Some(mut sol_rec) = sol_rec else {
                 return Err(CampaignError::Bad("no attempt was made".into()));
             };
+            // Every refused attempt but the one this record is.
+            let own = attempt_line(&sol_rec);
+            earlier.retain(|e| *e != own);
             sol_rec.earlier_attempts = earlier;
             let accepted = sol_rec.status == SolStatus::Accepted;
             let reason = sol_rec.reason.clone();
@@ -286,7 +284,7 @@ impl Campaign {
 
     /// Tries sol `number` towards nearer stops in wider corridors ([`ATTEMPTS`]) until one is
     /// accepted; returns the last attempt's record and the discs covering the refused legs. Each
-    /// refused attempt is added to `earlier` (its run directory and reason).
+    /// refused attempt is added to `earlier` ([`attempt_line`]).
     async fn attempt_sol(
         &mut self,
         number: usize,
@@ -325,15 +323,13 @@ impl Campaign {
                 return Ok((rec, stops));
             }
             self.say(&format!("{id}: {:?}: {}", rec.status, rec.reason));
-            earlier.push(format!("{}: {}", rec.run_dir.display(), rec.reason));
+            earlier.push(attempt_line(&rec));
             stops.extend(avoid);
             last = Some(rec);
         }
         let Some(last) = last else {
             return Err(CampaignError::Bad(format!("sol {number}: no attempt was made")));
         };
-        // The record's reason is the last attempt's; `earlier` holds it too.
-        earlier.pop();
         Ok((last, stops))
     }
 
@@ -342,7 +338,7 @@ impl Campaign {
     fn replan(&mut self, at: Pt, avoid: &[(Pt, f64)]) -> Result<(), CampaignError> {
         let spec = &self.record.spec;
         let route = coarse_route(
-            &self.bundle,
+            self.site.bundle(),
             &self.profile,
             at,
             (spec.goal[0], spec.goal[1]),
@@ -372,12 +368,7 @@ impl Campaign {
         let reach = spec.advance * spec.sol_budget_m * reach_share;
         let width = spec.corridor_m * width_share;
         let goal = (spec.goal[0], spec.goal[1]);
-        let judge = StopJudge {
-            source: &self.bundle.dem,
-            hazards: &self.hazards,
-            profile: &self.profile,
-            rules: rules.tightened(3.0, STOP_TOLERANCE_M, 0.7),
-        };
+        let judge = self.judge(candidate_rules(rules));
         // The last sol drives to the goal; a retry of it (a shorter reach) stops on the way
         // instead, so a goal beyond a detour longer than one sol's budget is reached in two.
         if reach_share >= 1.0 && total - s0 <= reach && dist(at, goal) <= reach {
@@ -416,12 +407,7 @@ impl Campaign {
     fn goal_stop(&self) -> Result<StopVerdict, CampaignError> {
         let spec = &self.record.spec;
         let goal = (spec.goal[0], spec.goal[1]);
-        let judge = StopJudge {
-            source: &self.bundle.dem,
-            hazards: &self.hazards,
-            profile: &self.profile,
-            rules: self.record.safe_stop_rules.tightened(3.0, STOP_TOLERANCE_M, 0.7),
-        };
+        let judge = self.judge(candidate_rules(self.record.safe_stop_rules));
         let radius = (spec.goal_tolerance_m - STOP_TOLERANCE_M).max(0.0);
         judge.find_near(goal, radius, 0.5, |_| true)?.ok_or_else(|| {
             CampaignError::NoSafeStop(format!(
@@ -433,10 +419,20 @@ impl Campaign {
         })
     }
 
+    /// The safe-stop judge of this site and rover under `rules`.
+    fn judge(&self, rules: SafeStopRules) -> StopJudge<'_> {
+        StopJudge {
+            source: &self.site.bundle().dem,
+            hazards: self.site.blocking_hazards(),
+            profile: &self.profile,
+            rules,
+        }
+    }
+
     /// The centre of the DEM cell holding `p`: the planner's routes run through cell centres,
     /// so a stop there is a cell it can end on.
     fn snap(&self, p: Pt) -> Pt {
-        let t = self.bundle.dem.transform();
+        let t = self.site.bundle().dem.transform();
         let (c, r) = t.to_cell(p.0, p.1);
         t.cell_center(c.floor() as i64, r.floor() as i64)
     }
@@ -482,7 +478,7 @@ impl Campaign {
         write_atomic(&sol_path, text.as_bytes())?;
         let loaded = Sol::load(&sol_path)?;
         set_aside(&sols_dir, &id)?;
-        let report = run_loop(&loaded, &sols_dir, &id, settings).await?;
+        let report = run_loop(&self.site, &loaded, &sols_dir, &id, settings).await?;
         Ok(self.sol_record(number, &id, start, leg.stop, &report))
     }
 
@@ -510,12 +506,7 @@ impl Campaign {
                 .find(|w| dist(w[0], w[1]) > 1e-6)
                 .map_or(start[2], |w| heading_of(w[0], w[1]));
             end = Some([last.0, last.1, heading]);
-            let judge = StopJudge {
-                source: &self.bundle.dem,
-                hazards: &self.hazards,
-                profile: &self.profile,
-                rules: self.record.safe_stop_rules,
-            };
+            let judge = self.judge(self.record.safe_stop_rules);
             match judge.judge(last) {
                 Ok(v) => {
                     if !v.safe {
@@ -568,7 +559,7 @@ impl Campaign {
             })
             .collect();
         let img = render_overview(
-            &self.bundle,
+            self.site.bundle(),
             &r.strategic.route,
             &sols,
             (r.spec.start[0], r.spec.start[1]),
@@ -613,6 +604,20 @@ impl Leg {
     }
 }
 
+/// The rules a sol's planned stop is chosen by: the nominal ones with margins (3° of tilt, the
+/// sol's goal tolerance of clearance, steps and belly at 0.7 of their limits), so that where
+/// the fine route actually ends, within [`STOP_TOLERANCE_M`] of it, still passes the nominal
+/// rules.
+fn candidate_rules(rules: SafeStopRules) -> SafeStopRules {
+    rules.tightened(3.0, STOP_TOLERANCE_M, 0.7)
+}
+
+/// How a refused attempt is listed in [`SolRecord::earlier_attempts`]: its run directory and
+/// its reason (run directories are unique per attempt).
+fn attempt_line(r: &SolRecord) -> String {
+    format!("{}: {}", r.run_dir.display(), r.reason)
+}
+
 fn dist(a: Pt, b: Pt) -> f64 {
     (a.0 - b.0).hypot(a.1 - b.1)
 }
@@ -641,13 +646,14 @@ fn set_aside(sols_dir: &Path, id: &str) -> Result<(), CampaignError> {
 
 /// Runs the normal loop on one sol, as `breadcrumb propose` does.
 async fn run_loop(
+    site: &Site,
     sol: &LoadedSol,
     runs_dir: &Path,
     id: &str,
     s: &LoopSettings,
 ) -> Result<RunReport, CampaignError> {
     let agent = |e: crate::AgentError| CampaignError::Agent(Box::new(e));
-    let toolbox = Arc::new(Toolbox::open(sol)?.with_tile_px(s.tile_px));
+    let toolbox = Arc::new(Toolbox::on_site(sol, site)?.with_tile_px(s.tile_px));
     let offline =
         OfflineContext { toolbox: Some(Arc::clone(&toolbox)), ..OfflineContext::new(sol) };
     let provider = build_provider(&s.entry, &offline).map_err(agent)?;

@@ -104,6 +104,67 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     Ok(format!("sha256:{:x}", h.finalize()))
 }
 
+/// A file's identity for [`cached_file_sha256`]: device, inode, size, and modification and
+/// change times to the nanosecond.
+type Stamp = (u64, u64, u64, i64, i64, i64, i64);
+
+fn stamp(meta: &std::fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    (
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    )
+}
+
+/// Files younger than this (by change time) are never served from the cache: the kernel's
+/// file times tick in milliseconds, so a file rewritten to the same size within one tick of
+/// being hashed would keep its stamp (git's "racy clean" problem).
+const RACY_S: i64 = 2;
+
+/// Hashes this process has made, by path, with the stamp of the file they were made from.
+static HASHED: std::sync::Mutex<BTreeMap<PathBuf, (Stamp, String)>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// [`file_sha256`], remembered for the life of the process while the file's [`Stamp`] stays the
+/// same. A campaign writes one dossier per sol over the same bundle and hashes it twice per
+/// sol (at the start, and again at the end to catch a bundle changed during the run): on a
+/// 67 km² site that was 780 MB read per sol. A file that was written to, renamed over or
+/// touched has another stamp (its change time moves, and no user can set that back) and is
+/// read again, so the dossier still names a file changed during a run.
+pub fn cached_file_sha256(path: &Path) -> std::io::Result<String> {
+    cached_sha256_with(path, RACY_S)
+}
+
+fn cached_sha256_with(path: &Path, racy_s: i64) -> std::io::Result<String> {
+    let before = stamp(&std::fs::metadata(path).map_err(|e| io_at(path, &e))?);
+    let key = path.to_path_buf();
+    if let Some((st, sum)) =
+        HASHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key)
+    {
+        if *st == before {
+            return Ok(sum.clone());
+        }
+    }
+    let sum = file_sha256(path)?;
+    let after = stamp(&std::fs::metadata(path).map_err(|e| io_at(path, &e))?);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    // Only a file that did not change while it was read, and is not racy, is remembered.
+    if after == before && now - after.5 > racy_s {
+        HASHED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, (after, sum.clone()));
+    }
+    Ok(sum)
+}
+
 /// `sha256:<hex>` of `bytes`.
 #[must_use]
 pub fn bytes_sha256(bytes: &[u8]) -> String {
@@ -217,7 +278,7 @@ fn collect(
         if meta.is_dir() {
             collect(&path, &rel, depth + 1, out)?;
         } else if meta.is_file() {
-            out.insert(rel, file_sha256(&path)?);
+            out.insert(rel, cached_file_sha256(&path)?);
         }
     }
     Ok(())
@@ -630,6 +691,30 @@ mod tests {
         let g: geojson::GeoJson = plan_geojson(&[(0.0, 1.0), (2.0, 3.0)], true).parse().unwrap();
         let geojson::GeoJson::FeatureCollection(fc) = g else { panic!("not a collection") };
         assert_eq!(fc.features.len(), 3);
+    }
+
+    #[test]
+    fn a_remembered_hash_is_served_only_while_the_file_is_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("dem.tif");
+        std::fs::write(&f, "aaaa").unwrap();
+        // With no racy window, the first hash is remembered at once.
+        let first = cached_sha256_with(&f, -1).unwrap();
+        assert_eq!(first, file_sha256(&f).unwrap());
+        assert!(HASHED.lock().unwrap().get(&f).is_some_and(|(_, s)| *s == first));
+        assert_eq!(cached_sha256_with(&f, -1).unwrap(), first);
+        // Rewritten in place to the same size a clock tick later: its change time moves, so
+        // the file is read again and the new bytes are hashed.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::write(&f, "bbbb").unwrap();
+        let second = cached_sha256_with(&f, -1).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(second, file_sha256(&f).unwrap());
+        // A file just written is racy: hashed but not remembered.
+        let g = tmp.path().join("ortho.tif");
+        std::fs::write(&g, "cccc").unwrap();
+        assert_eq!(cached_file_sha256(&g).unwrap(), file_sha256(&g).unwrap());
+        assert!(HASHED.lock().unwrap().get(&g).is_none());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod submit_route;
 pub mod view_tile;
 
 use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use schemars::JsonSchema;
@@ -253,30 +254,95 @@ impl std::fmt::Debug for Toolbox {
     }
 }
 
+/// A terrain bundle opened once, with the hazard indexes every sol over it shares. A campaign
+/// opens one and hands it to each sol's toolbox ([`Toolbox::on_site`]) rather than re-opening
+/// the bundle and re-indexing its hazards every sol: on a 67 km² site that is 8.6 MB of
+/// GeoJSON parsed and two R-trees built, 25 times over.
+#[derive(Clone)]
+pub struct Site {
+    dir: PathBuf,
+    bundle: Arc<Bundle>,
+    blocking_hazards: Arc<ZoneIndex>,
+    hazard_parts: Arc<(ZoneIndex, Vec<usize>)>,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl Site {
+    /// Opens the bundle in `dir` and indexes its hazards.
+    pub fn open(dir: &Path) -> Result<Site> {
+        let bundle = Bundle::open(dir)?;
+        Ok(Site {
+            dir: dir.to_path_buf(),
+            blocking_hazards: Arc::new(crate::checker::blocking_hazards(&bundle.hazards)),
+            hazard_parts: Arc::new(index_hazards(&bundle.hazards)),
+            bundle: Arc::new(bundle),
+        })
+    }
+
+    /// The bundle.
+    #[must_use]
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The site's hazards that block the rover, as the checker tests them.
+    #[must_use]
+    pub fn blocking_hazards(&self) -> &ZoneIndex {
+        &self.blocking_hazards
+    }
+
+    /// Whether `dir` names this site's bundle directory (compared canonically where both
+    /// exist, so `./site` and `/abs/site` agree).
+    fn is_at(&self, dir: &Path) -> bool {
+        match (self.dir.canonicalize(), dir.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => self.dir == dir,
+        }
+    }
+}
+
 impl Toolbox {
     /// Opens the sol's bundle and rover profile.
     pub fn open(sol: &LoadedSol) -> Result<Toolbox> {
-        let bundle = Bundle::open(&sol.bundle_dir)?;
+        Self::on_site(sol, &Site::open(&sol.bundle_dir)?)
+    }
+
+    /// A toolbox for `sol` over an already opened `site`, which must be the sol's own bundle:
+    /// the terrain and the hazard indexes are shared; everything of the sol's own area (the
+    /// cost grid, the classifier's map, the terrain-hazard index) starts afresh.
+    pub fn on_site(sol: &LoadedSol, site: &Site) -> Result<Toolbox> {
+        if !site.is_at(&sol.bundle_dir) {
+            return Err(crate::error::ToolsError::Argument(format!(
+                "sol {}: its bundle {} is not the open site {}",
+                sol.sol.id,
+                sol.bundle_dir.display(),
+                site.dir.display()
+            )));
+        }
         let profile = RoverProfile::load(&sol.rover_path)?;
-        let blocking_hazards = Arc::new(crate::checker::blocking_hazards(&bundle.hazards));
         Ok(Toolbox {
             mission: Mission::from_sol(&sol.sol),
             sol: sol.clone(),
             profile,
             cost: Arc::new(OnceLock::new()),
             tile_px: None,
-            hazard_parts: Arc::new(index_hazards(&bundle.hazards)),
+            hazard_parts: Arc::clone(&site.hazard_parts),
             marks: RwLock::new(MarkState {
                 marks: Vec::new(),
-                index: Arc::clone(&blocking_hazards),
+                index: Arc::clone(&site.blocking_hazards),
                 grid: None,
             }),
-            blocking_hazards,
+            blocking_hazards: Arc::clone(&site.blocking_hazards),
             terrain_hazards: Arc::new(OnceLock::new()),
             class_map: Arc::new(OnceLock::new()),
             last_twin: Mutex::new(None),
             shown: Mutex::new(ShownTiles::default()),
-            bundle: Arc::new(bundle),
+            bundle: Arc::clone(&site.bundle),
         })
     }
 

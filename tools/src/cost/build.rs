@@ -104,8 +104,15 @@ pub fn build_cost_grid(
         step_m: th.step_m,
         belly_m: th.belly_m,
     };
-    let m = measure(&window, pad, width, height, &judge)?;
     let n = width * height;
+    let keep_in_m = mission
+        .keep_in
+        .as_ref()
+        .map_or_else(|| vec![f32::INFINITY; n], |k| keep_in_margin(&area, k));
+    // The cells the keep-in blocks are not measured: no route may enter them, and a campaign's
+    // corridor is about half of its bounding box, so this halves the footprint walks of a sol.
+    let outside: Vec<bool> = keep_in_m.iter().map(|&d| f64::from(d) < th.keep_in_m).collect();
+    let m = measure(&window, pad, width, height, &judge, &outside)?;
     let mut hazard_m = vec![f32::INFINITY; n];
     let mut crossable = vec![f32::INFINITY; n];
     let blocking: Vec<_> =
@@ -117,10 +124,6 @@ pub fn build_cost_grid(
     let mut keep_out_m = vec![f32::INFINITY; n];
     let zones: Vec<_> = mission.keep_out.iter().map(|(_, p)| p).collect();
     distance_to(&area, &zones, th.zone_m + half_cell, &mut keep_out_m);
-    let keep_in_m = mission
-        .keep_in
-        .as_ref()
-        .map_or_else(|| vec![f32::INFINITY; n], |k| keep_in_margin(&area, k));
 
     let w = &profile.costs;
     let lim = &profile.limits;
@@ -147,7 +150,8 @@ pub fn build_cost_grid(
             b.insert(Constraint::ValidData);
         }
         // A terrain constraint blocks the whole cell when it fails on every axis; failing on
-        // some, it only restricts the headings (see `heading`).
+        // some, it only restricts the headings (see `heading`). A cell outside the keep-in
+        // was not measured (NaN, every axis open): it is blocked on `keep_in` alone.
         for (c, mask) in [
             (Constraint::Tilt, cell.tilt_axes),
             (Constraint::Step, cell.step_axes),

@@ -112,13 +112,16 @@ fn pair_steps(g: &Grid) -> Vec<f32> {
 
 /// Measures every cell of the `width x height` area whose top-left cell is `(pad, pad)` in
 /// the elevation window `window` (which must extend `pad` cells beyond the area on every
-/// side, NaN where there is no data).
+/// side, NaN where there is no data), except those `skip` flags (row-major; empty: none).
+/// A skipped cell reads NaN for every measure, is not unknown, and fails no axis: the caller
+/// blocks it for its own reason, and no terrain constraint is claimed where none was measured.
 pub(crate) fn measure(
     window: &Grid,
     pad: usize,
     width: usize,
     height: usize,
     judge: &AxisJudge,
+    skip: &[bool],
 ) -> Result<TerrainMeasures> {
     let walker = Walker::new(window, judge.half_length_m, judge.half_width_m)?;
     let (dx, dy) = window.transform.resolution();
@@ -130,6 +133,10 @@ pub(crate) fn measure(
         .map(|r| -> Result<Vec<([f32; 5], [u8; 3])>> {
             let mut out = Vec::with_capacity(width);
             for c in 0..width {
+                if skip.get(r * width + c).copied().unwrap_or(false) {
+                    out.push(([f32::NAN, f32::NAN, f32::NAN, f32::NAN, 0.0], [u8::MAX; 3]));
+                    continue;
+                }
                 let (wc, wr) = ((c + pad) as i64, (r + pad) as i64);
                 let mut near = 0f32;
                 let mut unknown = false;
@@ -212,7 +219,7 @@ mod tests {
     #[test]
     fn a_plane_tilts_the_same_everywhere_and_has_no_steps() {
         let g = window(|x, y| (0.2 * x + 0.1 * y) as f32);
-        let m = measure(&g, 5, 20, 20, &JUDGE).unwrap();
+        let m = measure(&g, 5, 20, 20, &JUDGE, &[]).unwrap();
         let want = 0.2f64.hypot(0.1).atan().to_degrees() as f32;
         assert!(m.tilt_deg.iter().all(|t| (t - want).abs() < 1e-3), "{:?}", &m.tilt_deg[..3]);
         assert!(m.step_m.iter().chain(&m.step_near_m).all(|&s| s < 1e-4));
@@ -224,7 +231,7 @@ mod tests {
         let mut g = window(|_, _| 0.0);
         g.set(15, 15, 0.5);
         g.set(5, 24, f32::NAN);
-        let m = measure(&g, 5, 20, 20, &JUDGE).unwrap();
+        let m = measure(&g, 5, 20, 20, &JUDGE, &[]).unwrap();
         let at = |c: usize, r: usize| c - 5 + (r - 5) * 20;
         assert!((m.step_m[at(15, 15)] - 0.5).abs() < 1e-6);
         assert!((m.step_near_m[at(17, 16)] - 0.5).abs() < 1e-6, "within 2.73 m");
