@@ -228,6 +228,25 @@ mod tests {
     }
 
     #[test]
+    fn a_campaign_that_fails_to_store_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("b.db")).unwrap();
+        store.create_run(&run("c1")).unwrap();
+        store.put_campaign("c1", &score("x", "reference", true, 2.0), &[sol(1)]).unwrap();
+        // The second sol 1 breaks its key after the campaign row and a sol are written: the
+        // transaction rolls back whole, and the campaign stored before stays as it was.
+        let e = store.put_campaign("c1", &score("x", "reference", false, 9.0), &[sol(1), sol(1)]);
+        assert!(e.is_err());
+        let got = store.campaigns("c1").unwrap();
+        assert_eq!((got.len(), got[0].score.km, got[0].sols.len()), (1, 2.0, 1));
+        let e = store.put_campaign("c1", &score("y", "reference", true, 2.0), &[sol(2), sol(2)]);
+        assert!(e.is_err());
+        assert_eq!(store.campaigns("c1").unwrap().len(), 1, "no half-written campaign y");
+        assert_eq!(store.finish_campaign_run("c1", 2).unwrap(), 1);
+        assert!(store.run("c1").unwrap().unwrap().finished_at.is_none());
+    }
+
+    #[test]
     fn a_store_from_before_campaign_runs_gains_them_and_keeps_its_runs() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
