@@ -294,7 +294,7 @@ fn render_campaigns(c: &CampaignComparison) -> String {
     let _ = writeln!(
         s,
         "(reached: McNemar exact p; means over campaigns where both have a value, paired \
-         bootstrap of {} resamples, seed {:#x}, from {} pairs)",
+         bootstrap of {} resamples, seed {:#x}, no verdict under {} pairs)",
         c.options.resamples,
         c.options.seed,
         breadcrumb_evals::compare::campaign::MIN_PAIRS
@@ -337,6 +337,42 @@ fn render_campaigns(c: &CampaignComparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use breadcrumb_evals::campaign::CampaignScore;
+    use breadcrumb_evals::compare::campaign::CampaignSide;
+    use breadcrumb_evals::store::StoredCampaign;
+
+    fn campaign(run: &str, id: &str, model: &str, i: u32, worse: bool) -> StoredCampaign {
+        let x = f64::from(i);
+        let (sols, km) = if worse { (10 + i % 3, 2.2 + 0.03 * x) } else { (9, 2.0 + 0.01 * x) };
+        let score: CampaignScore = serde_json::from_value(serde_json::json!({
+            "campaign": id, "model": model, "prompt": "v1", "reached": !(worse && i < 2),
+            "state": "reached", "reason": "", "sols": sols, "reference_sols": 9,
+            "sols_ratio": f64::from(sols) / 9.0, "km": km, "length_ratio": km / 2.0,
+            "drive_hours": km * 13.0, "cost_ratio": km / 2.0,
+            "first_submit_rate": if worse { 0.5 } else { 1.0 }, "tokens": 0, "cost_usd": 0.0,
+            "wall_s": 60.0, "dir": "d"
+        }))
+        .unwrap();
+        StoredCampaign { run_id: run.into(), score, sols: vec![] }
+    }
+
+    /// Six campaigns: B uses more sols and drives further on every one, and misses two goals.
+    #[test]
+    fn campaign_tables() {
+        let side = |run: &str, model: &str, worse: bool| CampaignSide {
+            spec: format!("{run}:{model}:v1"),
+            run_id: run.into(),
+            cell: None,
+            campaigns: (0..6).map(|i| campaign(run, &format!("c{i}"), model, i, worse)).collect(),
+        };
+        let c = compare_campaigns(
+            &side("r", "reference", false),
+            &side("r", "noisy", true),
+            &CompareOptions::default(),
+        )
+        .unwrap();
+        insta::assert_snapshot!(render_campaigns(&c));
+    }
 
     #[test]
     fn numbers_keep_about_four_digits() {

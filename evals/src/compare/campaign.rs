@@ -431,9 +431,9 @@ fn reached(pairs: &[(&CampaignScore, &CampaignScore)]) -> ReachedDelta {
              least 6 differing campaigns to reach p < 0.05)"
         )
     } else if p_value < ALPHA {
-        format!("B reaches the goal {} often (p = {p_value:.3})", more(b_rate - a_rate))
+        format!("B reaches the goal {} often ({})", more(b_rate - a_rate), p_text(p_value))
     } else {
-        format!("no significant difference (p = {p_value:.3})")
+        format!("no significant difference ({})", p_text(p_value))
     };
     ReachedDelta {
         n,
@@ -446,6 +446,15 @@ fn reached(pairs: &[(&CampaignScore, &CampaignScore)]) -> ReachedDelta {
         neither,
         p_value,
         verdict,
+    }
+}
+
+/// `p = 0.123`, or `p < 0.001` where three decimals would print 0.
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {p:.3}")
     }
 }
 
@@ -484,13 +493,10 @@ fn continuous(
         format!("the same on all {n} campaign(s)")
     } else if let Some(b) = boot {
         if b.p_value < ALPHA {
-            format!(
-                "B {} (p = {:.3})",
-                if delta > Some(0.0) { "higher" } else { "lower" },
-                b.p_value
-            )
+            let way = if delta > Some(0.0) { "higher" } else { "lower" };
+            format!("B {way} ({})", p_text(b.p_value))
         } else {
-            format!("no significant difference (p = {:.3})", b.p_value)
+            format!("no significant difference ({})", p_text(b.p_value))
         }
     } else {
         format!("n = {n}: too few campaigns for a verdict (the bootstrap needs {MIN_PAIRS})")
