@@ -73,7 +73,34 @@ fn the_ci_campaign_suite_reaches_its_goal_and_scores_it() {
     assert!(again[0]["wall_s"].as_f64().unwrap() < s["wall_s"].as_f64().unwrap());
     assert_eq!(std::fs::read_dir(dir.join("sols")).unwrap().count(), before);
 
-    // Both runs are in the store, finished, as campaign runs.
+    // The same --run-id continues its run, only with the same suite, models and prompt.
+    let o = breadcrumb(&[
+        "eval",
+        "campaign",
+        "--suite",
+        "campaign-ci",
+        "--models",
+        "reference,noisy",
+        "--out",
+        &out_s,
+        "--sites-cache",
+        &sites_s,
+        "--db",
+        &db_s,
+        "--run-id",
+        "c2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("run `c2`") && stderr(&o).contains("models reference"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run("c2");
+    assert_eq!(o.status.code(), Some(0), "continued: {}", stderr(&o));
+
+    // Both runs are in the store, finished, as campaign runs (c2 continued, not doubled).
     let o = breadcrumb(&["eval", "list", "--db", &db_s]);
     let list = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{list}{}", stderr(&o));
