@@ -11,12 +11,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use breadcrumb_agent::campaign::{Campaign, CampaignRecord, CampaignSpec, LoopSettings};
+use breadcrumb_agent::campaign::{Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolRecord};
 use breadcrumb_sites::synth::{synthesize, SynthOptions, SynthParams};
 use breadcrumb_tools::terrain::RoverProfile;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
+use crate::store::CampaignSol;
 
 /// A synthetic site a suite names: generated from these on first use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,7 +105,7 @@ impl CampaignSuite {
 }
 
 /// One campaign's scores for one model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignScore {
     /// The campaign's id.
     pub campaign: String,
@@ -175,10 +176,41 @@ pub struct Places<'a> {
 /// How to run one model's campaigns: its loop settings, given the model name.
 pub type SettingsFor<'a> = dyn Fn(&str) -> Result<LoopSettings> + 'a;
 
+/// What hears each campaign as soon as it is scored, with its sols (the CLI commits it to the
+/// run store there, so a killed suite keeps every campaign scored before it). An error stops
+/// the suite.
+pub type OnScored<'a> = dyn Fn(&CampaignScore, &[CampaignSol]) -> Result<()> + 'a;
+
+/// A campaign's sol as the store keeps it.
+impl From<&SolRecord> for CampaignSol {
+    fn from(s: &SolRecord) -> CampaignSol {
+        let status = serde_json::to_value(s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        CampaignSol {
+            number: s.number,
+            id: s.id.clone(),
+            status,
+            reason: s.reason.clone(),
+            length_m: s.length_m,
+            drive_s: s.drive_s,
+            submits: s.submits,
+            accepted_first_submit: s.accepted_first_submit,
+            end_safe: s.end_stop.as_ref().map(|v| v.safe),
+            tokens: s.tokens,
+            cost_usd: s.cost_usd,
+            wall_s: s.elapsed_s,
+            retries: s.earlier_attempts.len(),
+        }
+    }
+}
+
 /// Runs every campaign of `suite` with the reference policy and each of `models`, under
 /// `out_dir/<campaign>/<model>-<prompt>/`, and scores them; campaigns already complete there
 /// are resumed (so a second run costs nothing). Rovers are named in `fixtures_dir/rovers/`.
-/// `progress` hears a line per campaign.
+/// `progress` hears a line per campaign; `on_scored` each score as soon as its campaign and the
+/// reference's on the same ground are done.
 pub async fn run_suite(
     suite: &CampaignSuite,
     models: &[String],
@@ -186,6 +218,7 @@ pub async fn run_suite(
     places: &Places<'_>,
     settings_for: &SettingsFor<'_>,
     progress: &(dyn Fn(&str) + Sync),
+    on_scored: &OnScored<'_>,
 ) -> Result<Vec<CampaignScore>> {
     let (out_dir, sites_cache, fixtures_dir) = (places.out, places.sites, places.fixtures);
     let mut scores = Vec::new();
@@ -236,7 +269,7 @@ pub async fn run_suite(
             }
             let m = &record.summary;
             let ratio = |a: f64, b: f64| (b > 0.0 && reference.reached).then(|| a / b);
-            scores.push(CampaignScore {
+            let score = CampaignScore {
                 campaign: case.id.clone(),
                 model: model.clone(),
                 prompt: prompt.to_owned(),
@@ -255,7 +288,10 @@ pub async fn run_suite(
                 cost_usd: m.cost_usd,
                 wall_s: *wall,
                 dir: dir.clone(),
-            });
+            };
+            let sols: Vec<CampaignSol> = record.sols.iter().map(CampaignSol::from).collect();
+            on_scored(&score, &sols)?;
+            scores.push(score);
         }
     }
     Ok(scores)
@@ -263,4 +299,74 @@ pub async fn run_suite(
 
 fn campaign_err(e: &breadcrumb_agent::campaign::CampaignError) -> EvalError {
     EvalError::Campaign(e.to_string())
+}
+
+/// Campaign scores, sols and runs made by hand, for the store's, compare's and report's tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::path::PathBuf;
+
+    use super::CampaignScore;
+    use crate::store::{CampaignSol, RunKind, RunOptions, RunRecord};
+
+    /// A scored campaign: 8 sols (as the reference), `km` driven, length ratio `km / 2`.
+    pub(crate) fn score(campaign: &str, model: &str, reached: bool, km: f64) -> CampaignScore {
+        CampaignScore {
+            campaign: campaign.into(),
+            model: model.into(),
+            prompt: "v1".into(),
+            reached,
+            state: if reached { "reached" } else { "stopped" }.into(),
+            reason: "why".into(),
+            sols: 8,
+            reference_sols: 8,
+            sols_ratio: Some(1.0),
+            km,
+            length_ratio: Some(km / 2.0),
+            drive_hours: 1.5,
+            cost_ratio: Some(1.0),
+            first_submit_rate: 0.75,
+            tokens: 10,
+            cost_usd: 0.01,
+            wall_s: 3.0,
+            dir: PathBuf::from("c").join(campaign).join(model),
+        }
+    }
+
+    /// An accepted 250 m sol.
+    pub(crate) fn sol(number: usize) -> CampaignSol {
+        CampaignSol {
+            number,
+            id: format!("sol-{number:02}"),
+            status: "accepted".into(),
+            reason: "ok".into(),
+            length_m: Some(250.0),
+            drive_s: Some(600.0),
+            submits: 1,
+            accepted_first_submit: true,
+            end_safe: Some(true),
+            tokens: 0,
+            cost_usd: 0.0,
+            wall_s: 1.0,
+            retries: 0,
+        }
+    }
+
+    /// A campaign run of the reference, two campaigns planned.
+    pub(crate) fn run(id: &str) -> RunRecord {
+        RunRecord {
+            id: id.into(),
+            suite: "campaign-ci".into(),
+            suite_path: "campaign-ci.toml".into(),
+            models: vec!["reference".into()],
+            prompts: vec!["v1".into()],
+            repeats: 1,
+            planned: 2,
+            runs_dir: "out".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            finished_at: None,
+            options: RunOptions::default(),
+            kind: RunKind::Campaign,
+        }
+    }
 }

@@ -7,13 +7,18 @@
 //! - [`score`]: per-attempt scores and per-cell summaries;
 //! - [`stats`]: Wilson intervals, medians and quartiles, McNemar's exact test, the paired
 //!   bootstrap;
-//! - [`store`]: the SQLite run store (runs, cells, attempts committed one by one);
+//! - [`store`]: the SQLite run store (runs, cells, attempts committed one by one; campaign runs'
+//!   campaigns and sols);
+//! - [`campaign`]: campaign suites, run by the reference and each model and scored against the
+//!   reference's;
 //! - [`runner`]: the matrix runner (bounded concurrency, per-model rate limits, resume);
 //! - [`cache`]: the response cache keyed by the exact request.
-//! - [`compare`]: two runs or cells compared pair by pair (McNemar, paired bootstrap, CI gates).
+//! - [`compare`]: two runs or cells compared pair by pair (McNemar, paired bootstrap, CI gates);
+//!   campaign runs campaign by campaign.
 //! - [`perception`]: marks and classifier polygons scored against ground truth (per-class object
 //!   precision and recall at IoU 0.3, area IoU, route length near blocking hazards).
-//! - [`report`]: the self-contained HTML report of a run (matrix, routes per sol, transcripts).
+//! - [`report`]: the self-contained HTML report of a run (matrix, routes per sol, transcripts;
+//!   for a campaign run, each campaign's scores, overview and sols).
 #![deny(missing_docs)]
 
 pub mod cache;

@@ -128,12 +128,18 @@ pub struct RunOutcome {
 /// A fresh run id: `eval-<UTC stamp>-<4 hex>`.
 #[must_use]
 pub fn new_run_id() -> String {
+    new_run_id_named("eval")
+}
+
+/// A fresh run id `<prefix>-<UTC stamp>-<4 hex>` (`campaign-...` for campaign runs).
+#[must_use]
+pub fn new_run_id_named(prefix: &str) -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let stamp: String = now.chars().filter(char::is_ascii_alphanumeric).collect();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("eval-{stamp}-{:04x}", nanos & 0xffff)
+    format!("{prefix}-{stamp}-{:04x}", nanos & 0xffff)
 }
 
 /// Starts a new run of `matrix` (id `run_id`) and runs it to its end, with no cache, recording
@@ -189,6 +195,7 @@ pub async fn run_with(
             max_revisions: Some(cfg.max_revisions),
             ..options
         },
+        kind: crate::store::RunKind::Sol,
     };
     // Check everything that can be checked before the run is recorded.
     let prepared = Prepared::load(cfg, &record)?;
@@ -213,6 +220,12 @@ pub async fn resume(
             store.path().display()
         )));
     };
+    if record.kind == crate::store::RunKind::Campaign {
+        return Err(EvalError::Config(format!(
+            "run `{run_id}` is a campaign run: run `breadcrumb eval campaign --run-id {run_id}` \
+             with its suite again to resume it"
+        )));
+    }
     let suite = Suite::load(Path::new(&record.suite_path))?;
     if let Some(dir) = &record.options.replay {
         check_cassettes(Path::new(dir), &record, &suite)?;

@@ -2,6 +2,12 @@
 //! `attempts` (keyed by run, sol, model, prompt, repeat; every score, the transcript's path).
 //! Each attempt is its own transaction, committed when the attempt ends, so a killed run loses at
 //! most the attempts in flight and `--resume` redoes only those.
+//!
+//! Campaign runs (`eval campaign`) are rows of `runs` too, of kind `campaign` ([`RunKind`]), so
+//! ids stay unique and `eval list` shows both; their scores live in `campaigns` and
+//! `campaign_sols` ([`campaign`]).
+
+mod campaign;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
 use crate::score::{summarize, AttemptScores, CellSummary};
+
+pub use self::campaign::{CampaignSol, StoredCampaign};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
@@ -25,7 +33,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     evals_version TEXT NOT NULL,
-    options TEXT
+    options TEXT,
+    kind TEXT
 );
 CREATE TABLE IF NOT EXISTS cells (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -65,6 +74,48 @@ CREATE TABLE IF NOT EXISTS attempts (
     finished_at TEXT NOT NULL,
     PRIMARY KEY (run_id, sol, model, prompt, repeat)
 );
+CREATE TABLE IF NOT EXISTS campaigns (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    campaign TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    reached INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    sols INTEGER NOT NULL,
+    reference_sols INTEGER NOT NULL,
+    sols_ratio REAL,
+    km REAL NOT NULL,
+    length_ratio REAL,
+    drive_hours REAL NOT NULL,
+    cost_ratio REAL,
+    first_submit_rate REAL NOT NULL,
+    tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    wall_s REAL NOT NULL,
+    scores TEXT NOT NULL,
+    dir TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, campaign, model, prompt)
+);
+CREATE TABLE IF NOT EXISTS campaign_sols (
+    run_id TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    sol TEXT NOT NULL,
+    status TEXT NOT NULL,
+    length_m REAL,
+    drive_s REAL,
+    submits INTEGER NOT NULL,
+    accepted_first_submit INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id, campaign, model, prompt, number),
+    FOREIGN KEY (run_id, campaign, model, prompt)
+        REFERENCES campaigns(run_id, campaign, model, prompt)
+);
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY,
     model TEXT NOT NULL,
@@ -86,6 +137,44 @@ pub struct AttemptKey {
     pub prompt: String,
     /// 0-based repeat.
     pub repeat: u32,
+}
+
+/// What a run holds: sol attempts (`eval run`) or campaigns (`eval campaign`). Compare and
+/// report read each kind its own way and refuse to mix them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// A matrix of sol attempts (`attempts` rows).
+    #[default]
+    Sol,
+    /// A campaign suite (`campaigns` and `campaign_sols` rows).
+    Campaign,
+}
+
+impl RunKind {
+    /// As stored and printed: `sol`, `campaign`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Sol => "sol",
+            RunKind::Campaign => "campaign",
+        }
+    }
+
+    /// From the `kind` column (NULL, from stores older than campaign runs, is `sol`).
+    fn from_column(s: Option<&str>) -> RunKind {
+        if s == Some("campaign") {
+            RunKind::Campaign
+        } else {
+            RunKind::Sol
+        }
+    }
+}
+
+impl std::fmt::Display for RunKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A run as stored.
@@ -114,6 +203,9 @@ pub struct RunRecord {
     /// How its attempts run (cache, record, replay); a resume runs the rest the same way.
     #[serde(default)]
     pub options: RunOptions,
+    /// Sol attempts or campaigns.
+    #[serde(default)]
+    pub kind: RunKind,
 }
 
 /// How a run's attempts talk to their models.
@@ -149,9 +241,9 @@ pub struct StoredAttempt {
 pub struct RunListing {
     /// The run.
     pub run: RunRecord,
-    /// Attempts stored.
+    /// Attempts stored (campaigns, for a campaign run).
     pub done: u32,
-    /// Of those, accepted.
+    /// Of those, accepted (campaigns that reached their goal, for a campaign run).
     pub accepted: u32,
 }
 
@@ -186,6 +278,10 @@ impl Store {
         if conn.prepare("SELECT options FROM runs LIMIT 0").is_err() {
             conn.execute_batch("ALTER TABLE runs ADD COLUMN options TEXT").map_err(err)?;
         }
+        // ... and the kind (NULL reads as a sol run, which is all such stores hold).
+        if conn.prepare("SELECT kind FROM runs LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN kind TEXT").map_err(err)?;
+        }
         Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
 
@@ -207,8 +303,8 @@ impl Store {
             let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO runs (id, suite, suite_path, models, prompts, repeats, planned, runs_dir,
-                                   started_at, finished_at, evals_version, options)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11)",
+                                   started_at, finished_at, evals_version, options, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12)",
                 params![
                     run.id,
                     run.suite,
@@ -221,6 +317,7 @@ impl Store {
                     run.started_at,
                     crate::version(),
                     serde_json::to_string(&run.options).unwrap_or_default(),
+                    run.kind.as_str(),
                 ],
             )?;
             for m in &run.models {
@@ -240,7 +337,7 @@ impl Store {
         self.with(|c| {
             c.query_row(
                 "SELECT id, suite, suite_path, models, prompts, repeats, planned, runs_dir,
-                        started_at, finished_at, options FROM runs WHERE id = ?1",
+                        started_at, finished_at, options, kind FROM runs WHERE id = ?1",
                 params![id],
                 row_to_run,
             )
@@ -253,13 +350,19 @@ impl Store {
         self.with(|c| {
             let mut st = c.prepare(
                 "SELECT r.id, r.suite, r.suite_path, r.models, r.prompts, r.repeats, r.planned,
-                        r.runs_dir, r.started_at, r.finished_at, r.options,
-                        (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id),
-                        (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.accepted = 1)
+                        r.runs_dir, r.started_at, r.finished_at, r.options, r.kind,
+                        CASE WHEN r.kind = 'campaign'
+                             THEN (SELECT COUNT(*) FROM campaigns c WHERE c.run_id = r.id)
+                             ELSE (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id) END,
+                        CASE WHEN r.kind = 'campaign'
+                             THEN (SELECT COUNT(*) FROM campaigns c
+                                   WHERE c.run_id = r.id AND c.reached = 1)
+                             ELSE (SELECT COUNT(*) FROM attempts a
+                                   WHERE a.run_id = r.id AND a.accepted = 1) END
                  FROM runs r ORDER BY r.started_at DESC, r.id DESC",
             )?;
             let rows = st.query_map([], |row| {
-                Ok(RunListing { run: row_to_run(row)?, done: row.get(11)?, accepted: row.get(12)? })
+                Ok(RunListing { run: row_to_run(row)?, done: row.get(12)?, accepted: row.get(13)? })
             })?;
             rows.collect()
         })
@@ -453,6 +556,7 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
             .get::<_, Option<String>>(10)?
             .and_then(|o| serde_json::from_str(&o).ok())
             .unwrap_or_default(),
+        kind: RunKind::from_column(row.get::<_, Option<String>>(11)?.as_deref()),
     })
 }
 
@@ -476,6 +580,7 @@ mod tests {
             started_at: now(),
             finished_at: None,
             options: RunOptions::default(),
+            kind: RunKind::Sol,
         };
         store.create_run(&run).unwrap();
         assert_eq!(store.run("r1").unwrap().unwrap(), run);

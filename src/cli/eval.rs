@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use breadcrumb_evals::runner::{self, Event, Matrix, RunOutcome, RunnerConfig};
 use breadcrumb_evals::score::CellSummary;
 use breadcrumb_evals::stats::Rate;
-use breadcrumb_evals::store::{RunOptions, Store};
+use breadcrumb_evals::store::{RunKind, RunOptions, Store};
 use breadcrumb_evals::suite::Suite;
 use clap::{Args, Subcommand};
 
@@ -345,8 +345,12 @@ fn list(a: &ListArgs) -> anyhow::Result<ExitStatus> {
     }
     for r in runs {
         let state = if r.run.finished_at.is_some() { "done" } else { "incomplete" };
+        let (what, good) = match r.run.kind {
+            RunKind::Sol => ("attempts", "accepted"),
+            RunKind::Campaign => ("campaigns", "reached"),
+        };
         outln!(
-            "{}  {}  suite {}  models {}  prompts {}  x{}  {}/{} attempts, {} accepted  {state}",
+            "{}  {}  suite {}  models {}  prompts {}  x{}  {}/{} {what}, {} {good}  {state}",
             r.run.id,
             r.run.started_at,
             r.run.suite,

@@ -1,7 +1,7 @@
 //! `breadcrumb eval campaign`: a suite of kilometre-scale campaigns, each run by the reference
 //! policy and by every model asked, scored against the reference's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -10,6 +10,8 @@ use breadcrumb_agent::models::ModelRegistry;
 use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::session::{Budgets, SessionConfig};
 use breadcrumb_evals::campaign::{run_suite, CampaignScore, CampaignSuite, Places};
+use breadcrumb_evals::runner::new_run_id_named;
+use breadcrumb_evals::store::{CampaignSol, RunKind, RunOptions, RunRecord, Store};
 use clap::Args;
 
 use super::check::fixtures_dir;
@@ -24,7 +26,14 @@ use super::ExitStatus;
 /// there when run again) and the scores to OUT/scores.json. Synthetic sites are generated once
 /// into --sites-cache.
 ///
-/// Example: breadcrumb eval campaign --suite campaign-ci --models reference
+/// The run is also stored in the run store (--db) under --run-id, each campaign committed with
+/// its sols as soon as it is scored, so `eval list`, `eval compare` and `eval report` read it
+/// like a sol run. The same --run-id again continues that run: each campaign resumes from its
+/// directory and its stored scores are replaced.
+///
+/// Example: breadcrumb eval campaign --suite campaign-ci --models reference --run-id camp1
+///
+/// Example: breadcrumb eval report camp1 -o out/camp1.html
 #[derive(Debug, Args)]
 pub struct CampaignEvalArgs {
     /// Campaign suite name (evals/suites/NAME.toml) or a suite file.
@@ -57,6 +66,13 @@ pub struct CampaignEvalArgs {
     /// Print the scores as JSON.
     #[arg(long)]
     json: bool,
+    /// Id of the run in the store (default: campaign-<UTC time>-<4 hex>); an id stored already
+    /// continues that run (same suite, models and prompt).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
+    /// The run store.
+    #[arg(long, value_name = "PATH", default_value = "runs/breadcrumb.db")]
+    db: PathBuf,
 }
 
 pub fn run(a: &CampaignEvalArgs) -> anyhow::Result<ExitStatus> {
@@ -73,6 +89,8 @@ pub fn run(a: &CampaignEvalArgs) -> anyhow::Result<ExitStatus> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/eval-campaign-{}", suite.name)));
     std::fs::create_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+    let store = Store::open(&a.db)?;
+    let run = open_run(&store, a, &suite, &out)?;
     let settings_for = |model: &str| -> breadcrumb_evals::error::Result<LoopSettings> {
         let entry = registry.get(model).ok_or_else(|| {
             breadcrumb_evals::error::EvalError::Config(format!("no model named `{model}`"))
@@ -103,6 +121,8 @@ pub fn run(a: &CampaignEvalArgs) -> anyhow::Result<ExitStatus> {
         .context("starting the async runtime")?;
     let fixtures = fixtures_dir();
     let places = Places { out: &out, sites: &a.sites_cache, fixtures: &fixtures };
+    let on_scored =
+        |score: &CampaignScore, sols: &[CampaignSol]| store.put_campaign(&run.id, score, sols);
     let scores = runtime.block_on(run_suite(
         &suite,
         &a.models,
@@ -110,15 +130,76 @@ pub fn run(a: &CampaignEvalArgs) -> anyhow::Result<ExitStatus> {
         &places,
         &settings_for,
         &progress,
+        &on_scored,
     ))?;
+    store.finish_campaign_run(&run.id, run.planned)?;
     let text = serde_json::to_string_pretty(&scores)?;
     write_atomic(&out.join("scores.json"), text.as_bytes())?;
     if a.json {
         outln!("{text}")?;
     } else {
         out!("{}", table(&scores, &out))?;
+        outln!("run {} in {}", run.id, a.db.display())?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// The run this invocation stores into: `--run-id` when the store holds it (a campaign run of
+/// the same suite, models and prompt, continued), else a new one recorded now.
+fn open_run(
+    store: &Store,
+    a: &CampaignEvalArgs,
+    suite: &CampaignSuite,
+    out: &Path,
+) -> anyhow::Result<RunRecord> {
+    let mut models: Vec<String> = Vec::new();
+    for m in &a.models {
+        if !models.contains(m) {
+            models.push(m.clone());
+        }
+    }
+    let id = a.run_id.clone().unwrap_or_else(|| new_run_id_named("campaign"));
+    if let Some(old) = store.run(&id)? {
+        if old.kind != RunKind::Campaign {
+            bail!("run `{id}` in {} is a sol run; pick another --run-id", a.db.display());
+        }
+        if old.suite != suite.name || old.models != models || old.prompts != [a.prompt.clone()] {
+            bail!(
+                "run `{id}` in {} is suite {} with models {} and prompt {}; continue it with \
+                 those, or pick another --run-id",
+                a.db.display(),
+                old.suite,
+                old.models.join(","),
+                old.prompts.join(",")
+            );
+        }
+        return Ok(old);
+    }
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let suite_path = {
+        let as_path = Path::new(&a.suite);
+        if as_path.is_file() {
+            as_path.to_path_buf()
+        } else {
+            a.suites_dir.join(format!("{}.toml", a.suite))
+        }
+    };
+    let run = RunRecord {
+        id,
+        suite: suite.name.clone(),
+        suite_path: absolute(&suite_path).display().to_string(),
+        planned: u32::try_from(suite.campaign.len() * models.len()).unwrap_or(u32::MAX),
+        models,
+        prompts: vec![a.prompt.clone()],
+        repeats: 1,
+        runs_dir: absolute(out).display().to_string(),
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        finished_at: None,
+        options: RunOptions::default(),
+        kind: RunKind::Campaign,
+    };
+    store.create_run(&run)?;
+    Ok(run)
 }
 
 fn table(scores: &[CampaignScore], out: &std::path::Path) -> String {

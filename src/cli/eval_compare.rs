@@ -6,7 +6,10 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use breadcrumb_evals::compare::{compare, CompareOptions, Comparison, ContinuousDelta, Rule, Side};
+use breadcrumb_evals::compare::campaign::{compare_campaigns, CampaignComparison};
+use breadcrumb_evals::compare::{
+    compare, load_sides, CompareOptions, Comparison, ContinuousDelta, Rule, Sides,
+};
 use breadcrumb_evals::store::Store;
 use clap::Args;
 
@@ -24,12 +27,20 @@ use super::ExitStatus;
 /// mean paired delta B − A with a seeded paired bootstrap (10,000 resamples: 95% interval and
 /// p-value, the same every time).
 ///
+/// Campaign runs (`eval campaign`) compare campaign by campaign: reached (McNemar), sols
+/// used, the length and cost ratios against the reference, km, drive hours, the first-submit
+/// rate, tokens and USD (paired bootstrap), each with a verdict that says when there are too
+/// few campaigns to tell (the bootstrap needs 5 pairs; McNemar 6 differing campaigns). A sol
+/// run against a campaign run is an error. --fail-on gates sol runs only.
+///
 /// Exit 0 when no --fail-on rule trips, 1 when one does, 2 on errors.
 ///
 /// Example: breadcrumb eval compare eval-20250101T000000Z-1a2b eval-20250102T000000Z-3c4d
 ///
 /// Example: breadcrumb eval compare RUN:reference:v1 RUN:noisy:v1 --fail-on
 /// accepted_rate:-0.05,cost_ratio:+0.1
+///
+/// Example: breadcrumb eval compare camp1:reference:v1 camp1:noisy:v1
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// The baseline: RUN or RUN:model:prompt.
@@ -62,7 +73,21 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitStatus> {
         bail!("{}: no run store here (run `breadcrumb eval run` or pass --db)", a.db.display());
     }
     let store = Store::open(&a.db)?;
-    let (side_a, side_b) = (Side::load(&store, &a.a)?, Side::load(&store, &a.b)?);
+    let (side_a, side_b) = match load_sides(&store, &a.a, &a.b)? {
+        Sides::Sol(x, y) => (x, y),
+        Sides::Campaign(x, y) => {
+            if !rules.is_empty() {
+                bail!("--fail-on gates sol runs; `{}` and `{}` are campaign runs", a.a, a.b);
+            }
+            let c = compare_campaigns(&x, &y, &CompareOptions::default())?;
+            if a.json {
+                outln!("{}", serde_json::to_string_pretty(&c)?)?;
+            } else {
+                out!("{}", render_campaigns(&c))?;
+            }
+            return Ok(ExitStatus::Success);
+        }
+    };
     let c = compare(&side_a, &side_b, &rules, &CompareOptions::default())?;
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&c)?)?;
@@ -213,9 +238,141 @@ fn render(c: &Comparison) -> String {
     s
 }
 
+/// The campaign tables: sides and pairing, one line per metric with its verdict, one per
+/// campaign.
+fn render_campaigns(c: &CampaignComparison) -> String {
+    let mut s = String::new();
+    for (name, side) in [("A", &c.a), ("B", &c.b)] {
+        let cells: Vec<String> = side.cells.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            s,
+            "{name}: {} (campaign run, cells {}): {} campaign(s), {} unpaired",
+            side.spec,
+            cells.join(", "),
+            side.attempts,
+            side.unpaired
+        );
+    }
+    let _ = writeln!(s, "{} pairs, paired {}", c.pairs, c.pairing);
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<18} {:>3} {:>10} {:>10} {:>10}  {:<24} {:>7}  verdict",
+        "metric", "n", "A", "B", "B - A", "95% CI / discordant", "p"
+    );
+    let r = &c.reached;
+    let _ = writeln!(
+        s,
+        "{:<18} {:>3} {:>10} {:>10} {:>+10.3}  {:<24} {:>7}  {}",
+        "reached",
+        r.n,
+        rate(Some(r.a_rate)),
+        rate(Some(r.b_rate)),
+        r.delta,
+        format!("A only {}, B only {}", r.only_a, r.only_b),
+        p_value(Some(r.p_value)),
+        r.verdict
+    );
+    for d in &c.continuous {
+        let ci = d.ci.map_or_else(
+            || "-".into(),
+            |[lo, hi]| format!("[{}, {}]", signed(Some(lo)), signed(Some(hi))),
+        );
+        let _ = writeln!(
+            s,
+            "{:<18} {:>3} {:>10} {:>10} {:>10}  {:<24} {:>7}  {}",
+            d.metric.name(),
+            d.n,
+            opt(d.a_mean),
+            opt(d.b_mean),
+            signed(d.delta),
+            ci,
+            p_value(d.p_value),
+            d.verdict
+        );
+    }
+    let _ = writeln!(
+        s,
+        "(reached: McNemar exact p; means over campaigns where both have a value, paired \
+         bootstrap of {} resamples, seed {:#x}, no verdict under {} pairs)",
+        c.options.resamples,
+        c.options.seed,
+        breadcrumb_evals::compare::campaign::MIN_PAIRS
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<24} {:>9} {:>7} {:>13} {:>15} {:>15} {:>13} {:>13}",
+        "campaign",
+        "reached",
+        "sols",
+        "sols ×ref",
+        "length ×ref",
+        "cost ×ref",
+        "first submit",
+        "USD"
+    );
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    let ab = |x: String, y: String| format!("{x}/{y}");
+    for p in &c.per_campaign {
+        let name =
+            p.cell.as_ref().map_or_else(|| p.campaign.clone(), |c| format!("{} {c}", p.campaign));
+        let _ = writeln!(
+            s,
+            "{:<24} {:>9} {:>7} {:>13} {:>15} {:>15} {:>13} {:>13}",
+            name,
+            ab(yn(p.a.reached).into(), yn(p.b.reached).into()),
+            ab(p.a.sols.to_string(), p.b.sols.to_string()),
+            ab(opt(p.a.sols_ratio), opt(p.b.sols_ratio)),
+            ab(opt(p.a.length_ratio), opt(p.b.length_ratio)),
+            ab(opt(p.a.cost_ratio), opt(p.b.cost_ratio)),
+            ab(rate(Some(p.a.first_submit_rate)), rate(Some(p.b.first_submit_rate))),
+            ab(num(p.a.cost_usd), num(p.b.cost_usd)),
+        );
+    }
+    let _ = writeln!(s, "(each column A/B; ratios are against the reference policy's campaign)");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use breadcrumb_evals::campaign::CampaignScore;
+    use breadcrumb_evals::compare::campaign::CampaignSide;
+    use breadcrumb_evals::store::StoredCampaign;
+
+    fn campaign(run: &str, id: &str, model: &str, i: u32, worse: bool) -> StoredCampaign {
+        let x = f64::from(i);
+        let (sols, km) = if worse { (10 + i % 3, 2.2 + 0.03 * x) } else { (9, 2.0 + 0.01 * x) };
+        let score: CampaignScore = serde_json::from_value(serde_json::json!({
+            "campaign": id, "model": model, "prompt": "v1", "reached": !(worse && i < 2),
+            "state": "reached", "reason": "", "sols": sols, "reference_sols": 9,
+            "sols_ratio": f64::from(sols) / 9.0, "km": km, "length_ratio": km / 2.0,
+            "drive_hours": km * 13.0, "cost_ratio": km / 2.0,
+            "first_submit_rate": if worse { 0.5 } else { 1.0 }, "tokens": 0, "cost_usd": 0.0,
+            "wall_s": 60.0, "dir": "d"
+        }))
+        .unwrap();
+        StoredCampaign { run_id: run.into(), score, sols: vec![] }
+    }
+
+    /// Six campaigns: B uses more sols and drives further on every one, and misses two goals.
+    #[test]
+    fn campaign_tables() {
+        let side = |run: &str, model: &str, worse: bool| CampaignSide {
+            spec: format!("{run}:{model}:v1"),
+            run_id: run.into(),
+            cell: None,
+            campaigns: (0..6).map(|i| campaign(run, &format!("c{i}"), model, i, worse)).collect(),
+        };
+        let c = compare_campaigns(
+            &side("r", "reference", false),
+            &side("r", "noisy", true),
+            &CompareOptions::default(),
+        )
+        .unwrap();
+        insta::assert_snapshot!(render_campaigns(&c));
+    }
 
     #[test]
     fn numbers_keep_about_four_digits() {

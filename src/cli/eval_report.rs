@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use breadcrumb_evals::report;
-use breadcrumb_evals::store::Store;
+use breadcrumb_evals::store::{RunKind, Store};
 use clap::Args;
 
 use super::ExitStatus;
@@ -19,7 +19,13 @@ use super::ExitStatus;
 /// mailed or attached to a CI job. It is written atomically: a failure leaves no half-written
 /// file. Runs still in progress can be reported; the header says how many attempts are done.
 ///
+/// A campaign run (`eval campaign`) gets a page of its own: totals by model, then per campaign
+/// each model's scores against the reference (reached, sols, length and cost ratios, first-
+/// submit rate, tokens, USD), its overview.png (inlined, linked at full size) and its sols.
+///
 /// Example: breadcrumb eval report eval-20250101T000000Z-1a2b -o report.html
+///
+/// Example: breadcrumb eval report camp1 -o out/camp1.html
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The run (`breadcrumb eval list` shows the ids).
@@ -42,6 +48,17 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitStatus> {
     }
     let store = Store::open(&a.db)?;
     let stats = report::write(&store, &a.run, &a.output)?;
+    if stats.kind == RunKind::Campaign {
+        outln!(
+            "wrote {} ({:.1} MB): {} campaign(s), {} sol(s), {} overview image(s)",
+            a.output.display(),
+            stats.bytes as f64 / 1e6,
+            stats.attempts,
+            stats.sols,
+            stats.images
+        )?;
+        return Ok(ExitStatus::Success);
+    }
     outln!(
         "wrote {} ({:.1} MB): {} attempt(s), {} route(s) drawn, {} image(s)",
         a.output.display(),

@@ -18,7 +18,11 @@
 //!
 //! `--fail-on` [`Rule`]s turn a comparison into a CI gate. [`compare`] is pure (attempts in, a
 //! serialisable [`Comparison`] out); loading is [`Side::load`], printing is the CLI's.
+//!
+//! Campaign runs (`eval campaign`) compare campaign by campaign ([`campaign`]); [`load_sides`]
+//! loads either kind and refuses a sol run against a campaign run.
 
+pub mod campaign;
 mod gate;
 mod metrics;
 
@@ -28,12 +32,13 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use self::campaign::CampaignSide;
 pub use self::gate::{Rule, RuleOutcome};
 use self::metrics::{binary_delta, continuous_delta, per_sol};
 pub use self::metrics::{BinaryDelta, ContinuousDelta, Metric, MetricKind, SolDelta};
 use crate::error::EvalError;
 use crate::score::AttemptScores;
-use crate::store::{Store, StoredAttempt};
+use crate::store::{RunKind, RunRecord, Store, StoredAttempt};
 
 /// Why two sides cannot be compared, or a rule cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +76,67 @@ pub enum CompareError {
         /// What is wrong with it.
         message: String,
     },
+    /// One side is a sol run and the other a campaign run: their scores do not pair.
+    #[error(
+        "`{a}` is a {a_kind} run and `{b}` is a {b_kind} run: compare sol runs with sol runs and \
+         campaign runs with campaign runs"
+    )]
+    MixedKinds {
+        /// A as given.
+        a: String,
+        /// A's kind.
+        a_kind: RunKind,
+        /// B as given.
+        b: String,
+        /// B's kind.
+        b_kind: RunKind,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] EvalError),
+}
+
+/// The run `spec` names and the cell it picks (`model:prompt`), if any: the whole spec is tried
+/// as a run id first, then every split at a colon, so run ids and model names may hold colons.
+fn resolve(store: &Store, spec: &str) -> Result<(RunRecord, Option<String>), CompareError> {
+    if let Some(run) = store.run(spec)? {
+        return Ok((run, None));
+    }
+    for (i, _) in spec.match_indices(':') {
+        if let Some(run) = store.run(&spec[..i])? {
+            return Ok((run, Some(spec[i + 1..].to_owned())));
+        }
+    }
+    Err(CompareError::UnknownRun { run: spec.to_owned(), db: store.path().to_path_buf() })
+}
+
+/// Two sides loaded, of the same kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sides {
+    /// Two sol runs or cells: [`compare`].
+    Sol(Side, Side),
+    /// Two campaign runs or cells: [`campaign::compare_campaigns`].
+    Campaign(CampaignSide, CampaignSide),
+}
+
+/// Loads sides `a` and `b` from the store, each a run id or `RUN:model:prompt`; a sol run
+/// against a campaign run is [`CompareError::MixedKinds`].
+pub fn load_sides(store: &Store, a: &str, b: &str) -> Result<Sides, CompareError> {
+    let (ka, kb) = (resolve(store, a)?.0.kind, resolve(store, b)?.0.kind);
+    match (ka, kb) {
+        (RunKind::Sol, RunKind::Sol) => {
+            Ok(Sides::Sol(Side::load(store, a)?, Side::load(store, b)?))
+        }
+        (RunKind::Campaign, RunKind::Campaign) => {
+            Ok(Sides::Campaign(CampaignSide::load(store, a)?, CampaignSide::load(store, b)?))
+        }
+        _ => Err(CompareError::MixedKinds {
+            a: a.to_owned(),
+            a_kind: ka,
+            b: b.to_owned(),
+            b_kind: kb,
+        }),
+    }
 }
 
 /// One cell of a run: a model and a prompt version.

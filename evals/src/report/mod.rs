@@ -13,6 +13,9 @@
 //! - a sortable table of every attempt's scores;
 //! - every attempt's transcript, step by step, with the tiles the model was shown.
 //!
+//! A campaign run (`eval campaign`) gets its own page ([`campaign`]): per campaign its scores,
+//! each model's overview picture and its sols.
+//!
 //! Inputs are the store (the run and its attempts) and each attempt's directory
 //! (`transcript.jsonl`, `plan.json`, `verdict.json`, `images/`); the terrain comes from the
 //! run's suite file. Whatever cannot be read is said on the page instead of failing the report:
@@ -28,6 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod campaign;
 pub mod geometry;
 pub mod images;
 pub mod page;
@@ -52,7 +56,7 @@ use self::page::{
 use crate::error::EvalError;
 use crate::score::{summarize, AttemptScores};
 use crate::stats::Rate;
-use crate::store::{RunRecord, Store, StoredAttempt};
+use crate::store::{RunKind, RunRecord, Store, StoredAttempt};
 use crate::suite::{Suite, SuiteSol};
 
 /// Why a report could not be made.
@@ -86,8 +90,12 @@ pub enum ReportError {
 /// What a report holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportStats {
-    /// Attempts shown.
+    /// The run's kind: what `attempts` counts.
+    pub kind: RunKind,
+    /// Attempts shown (campaigns, for a campaign run).
     pub attempts: usize,
+    /// A campaign run's sols shown (0 for a sol run).
+    pub sols: usize,
     /// Routes drawn (attempts that submitted a route).
     pub routes: usize,
     /// Distinct images inlined.
@@ -519,6 +527,9 @@ pub fn render(store: &Store, run_id: &str) -> Result<(String, ReportStats), Repo
         path: store.path().to_path_buf(),
         run: run_id.to_owned(),
     })?;
+    if run.kind == RunKind::Campaign {
+        return campaign::render(store, &run);
+    }
     let attempts: Vec<AttemptFiles> =
         store.attempts(run_id)?.into_par_iter().enumerate().map(load_attempt).collect();
     let mut notes = Vec::new();
@@ -646,6 +657,8 @@ pub fn render(store: &Store, run_id: &str) -> Result<(String, ReportStats), Repo
     };
     let html = page::render(&page, &urls).map_err(|e| ReportError::Template(format!("{e:#}")))?;
     let stats = ReportStats {
+        kind: RunKind::Sol,
+        sols: 0,
         attempts: attempts.len(),
         routes,
         images: image_count,

@@ -14,6 +14,20 @@ use serde::Serialize;
 use super::transcript::Step;
 
 const TEMPLATE: &str = include_str!("report.html");
+/// The styles both pages share, passed to each as `style` (our own file, so not escaped).
+pub(super) const STYLE: &str = include_str!("style.css");
+
+/// The template environment: every page escapes HTML and refuses undefined values.
+pub(super) fn environment(
+    name: &'static str,
+    template: &'static str,
+) -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_template(name, template)?;
+    Ok(env)
+}
 
 /// The run, as the header shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -254,12 +268,9 @@ pub fn script_json(value: &impl Serialize) -> String {
 
 /// Renders the page. `images` maps image keys to data URLs.
 pub fn render(page: &Page, images: &BTreeMap<String, String>) -> Result<String, minijinja::Error> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_template("report.html", TEMPLATE)?;
-    env.get_template("report.html")?
-        .render(context! { page => page, images_json => script_json(images) })
+    environment("report.html", TEMPLATE)?
+        .get_template("report.html")?
+        .render(context! { page => page, images_json => script_json(images), style => STYLE })
 }
 
 #[cfg(test)]
