@@ -125,6 +125,9 @@ const MAX_REPLANS: usize = 2;
 const AVOID_M: f64 = 20.0;
 /// The first metres of such a leg stay open (the rover stands there).
 const AVOID_FROM_M: f64 = 30.0;
+/// The detour planned at full resolution when no sol could follow the strategic route may be
+/// this many sol budgets long (it sets the size of its cost grid: 600 m square for 300 m).
+const DETOUR_BUDGETS: f64 = 2.0;
 /// The smallest sol budget, metres.
 pub const MIN_SOL_BUDGET_M: f64 = 20.0;
 /// Goal tolerance of an intermediate sol, metres: the route must end within it of the stop.
@@ -233,8 +236,19 @@ impl Campaign {
             let mut earlier = Vec::new();
             let mut avoid = Vec::new();
             let mut sol_rec = None;
+            let mut detour_tried = false;
             for replan in 0..=MAX_REPLANS {
-                if replan > 0 {
+                // First a detour at full resolution (the coarse grid cannot see a rock field
+                // that walls a stop off), then the coarse route around the refused stretch.
+                let detour = if replan > 0 && !detour_tried {
+                    detour_tried = true;
+                    self.fine_detour(here, &mut earlier)?
+                } else {
+                    None
+                };
+                if let Some(msg) = detour {
+                    self.say(&format!("sol {number}: {msg}"));
+                } else if replan > 0 {
                     match self.replan(at, &avoid) {
                         Ok(()) => self.say(&format!(
                             "sol {number}: the strategic route is planned again from here, around \
@@ -349,6 +363,71 @@ impl Campaign {
         let old = std::mem::replace(&mut self.record.strategic, route);
         self.record.earlier_strategic.push(old);
         self.record.save(&self.dir)
+    }
+
+    /// A detour from `here` planned at full resolution (the cost model and the checker, as a
+    /// sol is planned, with a box of [`DETOUR_BUDGETS`] sol budgets): towards the goal when it
+    /// is that near, else towards the point a sol's advance along the strategic route. Where
+    /// one exists, the strategic route becomes the detour followed by the rest of the old
+    /// route, and the next sols stop along it; the old route is kept in
+    /// [`CampaignRecord::earlier_strategic`]. `None` (with the planner's reason added to
+    /// `earlier`) when there is none.
+    fn fine_detour(
+        &mut self,
+        here: [f64; 3],
+        earlier: &mut Vec<String>,
+    ) -> Result<Option<String>, CampaignError> {
+        use breadcrumb_tools::planner::{plan_mission, PlanOutcome, PlannerOptions};
+        let spec = self.record.spec.clone();
+        let at = (here[0], here[1]);
+        let goal = (spec.goal[0], spec.goal[1]);
+        let budget = DETOUR_BUDGETS * spec.sol_budget_m;
+        let old = &self.record.strategic;
+        let s0 = project(&old.route, at);
+        let (target, tolerance, s_target) = if dist(at, goal) <= 0.5 * budget {
+            (goal, spec.goal_tolerance_m, old.length_m)
+        } else {
+            let s1 = (s0 + spec.advance * spec.sol_budget_m).min(old.length_m);
+            (point_at(&old.route, s1), STOP_TOLERANCE_M, s1)
+        };
+        let mission = breadcrumb_tools::checker::Mission {
+            label: "campaign detour".into(),
+            start: at,
+            start_heading_deg: Some(here[2]),
+            goal: target,
+            goal_tolerance_m: tolerance,
+            keep_in: None,
+            keep_out: Vec::new(),
+            drive_budget_m: budget,
+        };
+        let bundle = self.site.bundle();
+        let outcome = plan_mission(
+            &bundle.dem,
+            &bundle.hazards,
+            &self.profile,
+            &mission,
+            &PlannerOptions::default(),
+        )?;
+        let detour = match outcome {
+            PlanOutcome::Route(r) => r,
+            PlanOutcome::NoSafeRoute { reason, .. } => {
+                earlier.push(format!("no detour at full resolution: {reason}"));
+                return Ok(None);
+            }
+        };
+        let mut route = detour.waypoints.clone();
+        route.extend(slice(&old.route, s_target, old.length_m).into_iter().skip(1));
+        route.dedup();
+        let length_m = breadcrumb_tools::geometry::polyline_length(&route);
+        let new = breadcrumb_tools::campaign::CoarseRoute { route, length_m, ..old.clone() };
+        let old = std::mem::replace(&mut self.record.strategic, new);
+        self.record.earlier_strategic.push(old);
+        self.record.save(&self.dir)?;
+        Ok(Some(format!(
+            "a detour of {:.0} m planned at full resolution to ({:.0}, {:.0}); the strategic \
+             route goes on from there",
+            detour.length_m, target.0, target.1
+        )))
     }
 
     /// The next sol's goal: a safe stop about `advance * sol_budget` along the strategic route
