@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use breadcrumb_agent::campaign::{Campaign, CampaignRecord, CampaignSpec, LoopSettings};
+use breadcrumb_agent::campaign::{
+    Campaign, CampaignRecord, CampaignSpec, LoopSettings, StrategicSettings,
+};
 use breadcrumb_sites::synth::{synthesize, SynthOptions, SynthParams};
 use breadcrumb_tools::terrain::RoverProfile;
 use serde::{Deserialize, Serialize};
@@ -140,6 +142,10 @@ pub struct CampaignScore {
     pub cost_usd: f64,
     /// Wall time of the campaign, seconds.
     pub wall_s: f64,
+    /// Who made the strategic route it followed first: `model` (the model's corridor) or
+    /// `coarse-planner`.
+    #[serde(default)]
+    pub strategic_source: String,
     /// Its directory.
     pub dir: PathBuf,
 }
@@ -170,6 +176,9 @@ pub struct Places<'a> {
     pub sites: &'a Path,
     /// The fixtures directory (rovers in `rovers/`).
     pub fixtures: &'a Path,
+    /// How a language model is asked for its corridor before the first sol, as `breadcrumb
+    /// campaign` asks it (`None`: never; the offline policies are never asked anyway).
+    pub strategic: Option<&'a StrategicSettings>,
 }
 
 /// How to run one model's campaigns: its loop settings, given the model name.
@@ -221,6 +230,9 @@ pub async fn run_suite(
             let settings = settings_for(model)?;
             let t = Instant::now();
             let mut c = Campaign::open(&dir, spec_for(model)?).map_err(|e| campaign_err(&e))?;
+            if let Some(s) = places.strategic {
+                c.plan_strategic(&settings, s).await.map_err(|e| campaign_err(&e))?;
+            }
             let record = c.run(&settings).await.map_err(|e| campaign_err(&e))?.clone();
             let wall = t.elapsed().as_secs_f64();
             progress(&format!(
@@ -254,6 +266,7 @@ pub async fn run_suite(
                 tokens: m.tokens,
                 cost_usd: m.cost_usd,
                 wall_s: *wall,
+                strategic_source: record.strategic_source.clone(),
                 dir: dir.clone(),
             });
         }
