@@ -35,8 +35,9 @@ use super::ExitStatus;
 ///
 /// Output in --out: campaign.json (summary: sols, km, drive hours, per-sol verdicts; rewritten
 /// after every sol), campaign.geojson (the route, every sol and its end; opens in QGIS),
-/// overview.png (the sols in alternating colours over the image), and sols/sol-NN.toml with its
-/// run dossier sols/sol-NN/ (verify, show and review work on it). Run the same command again
+/// overview.png (the sols in alternating colours over the image), strategic-overview.png (what a
+/// language model was shown for its corridor), and sols/sol-NN.toml with its run dossier
+/// sols/sol-NN/ (verify, show and review work on it). Run the same command again
 /// after a crash: it resumes at the first sol not accepted.
 ///
 /// Exit status: 0 goal reached; 1 the terrain says no (goal off the map or walled off at

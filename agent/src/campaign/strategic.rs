@@ -16,6 +16,7 @@
 //! planner's route; nothing here can turn a refusal into an acceptance.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use breadcrumb_tools::campaign::overview::render_area;
@@ -183,6 +184,17 @@ impl Campaign {
         settings: &LoopSettings,
         strategic: &StrategicSettings,
     ) -> Result<(), CampaignError> {
+        self.plan_strategic_with(settings, strategic, None).await
+    }
+
+    /// [`Campaign::plan_strategic`] asking `provider` when given (a provider built elsewhere,
+    /// as tests build one), else the one `settings.entry` names.
+    pub async fn plan_strategic_with(
+        &mut self,
+        settings: &LoopSettings,
+        strategic: &StrategicSettings,
+        provider: Option<Arc<dyn Provider>>,
+    ) -> Result<(), CampaignError> {
         let asked = self.record.strategic_model.is_some();
         if asked
             || !self.record.sols.is_empty()
@@ -229,7 +241,11 @@ impl Campaign {
             overview: overview.into(),
             ..StrategicRecord::default()
         };
-        let route = match build_network_provider(&settings.entry) {
+        let provider = match provider {
+            Some(p) => Ok(p),
+            None => build_network_provider(&settings.entry),
+        };
+        let route = match provider {
             Ok(provider) => {
                 let ask = Conversation {
                     provider: provider.as_ref(),

@@ -1,16 +1,20 @@
 //! A campaign's strategic conversation over real HTTP: the real `Campaign::plan_strategic`
-//! drives the real `OpenAiProvider` against a local Chat Completions server on 127.0.0.1 that
-//! answers from a script. The site is made here: 600 m square, flat, with a 6 m ridge (45°
+//! drives the real `OpenAiProvider` (built from a `models.toml` entry, as the CLI builds it)
+//! against a local Chat Completions server on 127.0.0.1 that answers from a script, and the
+//! real `AnthropicProvider` against a local Messages server. The site is made here: 600 m square, flat, with a 6 m ridge (45°
 //! flanks) across it at y = 300 whose only gap spans x 440..480. Start and goal lie on either
 //! side of it, so a corridor must pass the gap.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use breadcrumb_agent::campaign::{Campaign, CampaignSpec, LoopSettings, StrategicSettings};
 use breadcrumb_agent::models::ModelRegistry;
 use breadcrumb_agent::prompt::PromptSet;
+use breadcrumb_agent::provider::anthropic::{AnthropicConfig, AnthropicProvider};
+use breadcrumb_agent::provider::Provider;
 use breadcrumb_agent::session::SessionConfig;
 use breadcrumb_tools::terrain::raster_io::write_f32_geotiff;
 use breadcrumb_tools::terrain::{GeoTransform, Grid};
@@ -77,9 +81,19 @@ fn corridor(n: usize, pts: &[(f64, f64)]) -> ResponseTemplate {
 async fn ask(
     replies: Vec<ResponseTemplate>,
 ) -> (breadcrumb_agent::campaign::CampaignRecord, Vec<Value>, tempfile::TempDir) {
+    ask_over(false, replies).await
+}
+
+/// [`ask`] over the Chat Completions wire (`anthropic` false: the provider is built from the
+/// models.toml entry) or the Messages wire (an `AnthropicProvider` made here, with a test key).
+async fn ask_over(
+    anthropic: bool,
+    replies: Vec<ResponseTemplate>,
+) -> (breadcrumb_agent::campaign::CampaignRecord, Vec<Value>, tempfile::TempDir) {
     let server = MockServer::start().await;
+    let route = if anthropic { "/v1/messages" } else { "/v1/chat/completions" };
     Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
+        .and(path(route))
         .respond_with(Script(Mutex::new(replies.into())))
         .mount(&server)
         .await;
@@ -87,11 +101,25 @@ async fn ask(
     let site_dir = tmp.path().join("site");
     std::fs::create_dir(&site_dir).unwrap();
     site(&site_dir);
+    let kind = if anthropic {
+        "anthropic\"\napi_key_env = \"BREADCRUMB_TEST_NO_SUCH_KEY"
+    } else {
+        "openai"
+    };
     let models = format!(
-        "[models.mock]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"vision-model\"\n\
+        "[models.mock]\nprovider = \"{kind}\"\nbase_url = \"{}/v1\"\nmodel = \"vision-model\"\n\
          input_usd_per_mtok = 2.5\noutput_usd_per_mtok = 10.0\n",
         server.uri()
     );
+    let provider: Option<Arc<dyn Provider>> = anthropic.then(|| {
+        let config = AnthropicConfig {
+            name: "mock".into(),
+            base_url: server.uri(),
+            model: "claude-test".into(),
+            timeout: Duration::from_secs(10),
+        };
+        Arc::new(AnthropicProvider::new(&config, "sk-strat-test-SECRET".into()).unwrap()) as _
+    });
     let registry = ModelRegistry::parse(&models, Path::new("models.toml")).unwrap();
     let entry = registry.get("mock").unwrap().clone();
     let spec = CampaignSpec {
@@ -118,7 +146,7 @@ async fn ask(
     let out = tmp.path().join("campaign");
     let mut c = Campaign::open(&out, spec.clone()).unwrap();
     assert_eq!(c.record().strategic_source, "coarse-planner");
-    c.plan_strategic(&settings, &strategic).await.unwrap();
+    c.plan_strategic_with(&settings, &strategic, provider).await.unwrap();
     let record = c.record().clone();
     // Resuming never asks again: no request reaches the server.
     let before = server.received_requests().await.unwrap().len();
@@ -195,4 +223,39 @@ async fn a_model_that_never_gives_a_feasible_corridor_leaves_the_coarse_planners
     assert!(last["content"].to_string().contains("strategic_waypoints"), "{last}");
     let m = record.strategic_model.unwrap();
     assert!(m.attempts.is_empty() && m.turns == 8, "{m:?}");
+}
+
+/// A Messages reply calling `strategic_waypoints` with `pts`.
+fn tool_use(n: usize, pts: &[(f64, f64)]) -> ResponseTemplate {
+    let wps: Vec<Value> = pts.iter().map(|p| json!({"x_m": p.0, "y_m": p.1})).collect();
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": format!("msg_strat{n}"), "type": "message", "role": "assistant",
+        "model": "claude-test", "stop_reason": "tool_use", "stop_sequence": null,
+        "content": [{"type": "text", "text": "Through the gap."},
+                    {"type": "tool_use", "id": format!("toolu_{n}"), "name": "strategic_waypoints",
+                     "input": {"waypoints": wps}}],
+        "usage": {"input_tokens": 1000, "output_tokens": 100},
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messages_wire_carries_the_overview_the_tool_and_the_refusal() {
+    let replies = vec![tool_use(1, &[(200.0, 300.0)]), tool_use(2, &[(460.0, 250.0)])];
+    let (record, bodies, _tmp) = ask_over(true, replies).await;
+    assert_eq!(bodies.len(), 2);
+    let b = &bodies[0];
+    assert!(b["system"].to_string().contains("strategic corridor"), "{}", b["system"]);
+    let task = &b["messages"][0]["content"];
+    assert_eq!(task[1]["type"], "image", "{task}");
+    assert_eq!(task[1]["source"]["media_type"], "image/png");
+    assert_eq!(b["tools"][0]["name"], "strategic_waypoints");
+    assert_eq!(b["tools"][0]["input_schema"]["required"], json!(["waypoints"]));
+    let answer = bodies[1]["messages"][2]["content"][0].clone();
+    assert_eq!(
+        (answer["type"].as_str(), answer["tool_use_id"].as_str()),
+        (Some("tool_result"), Some("toolu_1"))
+    );
+    assert!(answer.to_string().contains("blocked_waypoint"), "{answer}");
+    assert_eq!(record.strategic_source, "model");
+    assert!(record.strategic.route.contains(&(460.0, 250.0)), "{:?}", record.strategic.route);
 }
