@@ -210,6 +210,12 @@ impl Campaign {
         let (img, frame) =
             render_area(&self.bundle, start, goal, Some(grid.grid()), strategic.overview_px)?;
         let png = breadcrumb_tools::tiles::encode_png(&img)?;
+        // The model is sent the JPEG, as every tile: a 1024 px PNG of the image is 2-3 MB,
+        // near the Messages API's 5 MB limit; the JPEG is a fifth of it.
+        let jpeg = breadcrumb_tools::tiles::encode_jpeg(
+            &img,
+            breadcrumb_tools::tiles::MODEL_JPEG_QUALITY,
+        )?;
         let overview = "strategic-overview.png";
         write_atomic(&self.dir.join(overview), &png)?;
         let view = TaskView {
@@ -234,7 +240,7 @@ impl Campaign {
             .prompt
             .render_task(&view)
             .map_err(|e| CampaignError::Bad(format!("strategic prompt: {e}")))?;
-        let first = Message::user(vec![Content::text(text), Content::Image(ImageData::png(png))]);
+        let first = Message::user(vec![Content::text(text), Content::Image(ImageData::jpeg(jpeg))]);
         let mut rec = StrategicRecord {
             model: settings.entry.name.clone(),
             prompt_hash: strategic.prompt.hash.clone(),

@@ -170,11 +170,11 @@ async fn the_models_corridor_is_refused_in_the_wall_then_used_through_the_gap() 
     assert_eq!(b["messages"][0]["role"], "system");
     let task = &b["messages"][1]["content"];
     assert!(task[0]["text"].as_str().unwrap().contains("x = 60.0, y = 540.0"), "{}", task[0]);
-    assert!(
-        task[1]["image_url"]["url"].as_str().unwrap().starts_with("data:image/png;base64,"),
-        "{}",
-        task[1]["type"]
-    );
+    let url = task[1]["image_url"]["url"].as_str().unwrap();
+    let b64 = url.strip_prefix("data:image/jpeg;base64,").expect("a base64 JPEG data URL");
+    let jpeg = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+    let shown = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((shown.width(), shown.height()), (1024, 1024));
     assert_eq!(b["tools"].as_array().unwrap().len(), 1);
     let tool = &b["tools"][0]["function"];
     assert_eq!(tool["name"], "strategic_waypoints");
@@ -247,7 +247,7 @@ async fn the_messages_wire_carries_the_overview_the_tool_and_the_refusal() {
     assert!(b["system"].to_string().contains("strategic corridor"), "{}", b["system"]);
     let task = &b["messages"][0]["content"];
     assert_eq!(task[1]["type"], "image", "{task}");
-    assert_eq!(task[1]["source"]["media_type"], "image/png");
+    assert_eq!(task[1]["source"]["media_type"], "image/jpeg");
     assert_eq!(b["tools"][0]["name"], "strategic_waypoints");
     assert_eq!(b["tools"][0]["input_schema"]["required"], json!(["waypoints"]));
     let answer = bodies[1]["messages"][2]["content"][0].clone();
