@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use breadcrumb_tools::campaign::overview::render_area;
 use breadcrumb_tools::campaign::waypoints::{parse_args, spec, TOOL_NAME};
 use breadcrumb_tools::campaign::{
     check_corridor, coarse_route, CoarseGrid, CorridorCheck, SafeStopRules, StopJudge,
@@ -185,4 +186,28 @@ fn the_corridor_tool_has_a_schema_and_answers_bad_arguments_with_the_field() {
     assert!(e["field"].as_str().unwrap().starts_with("waypoints[0]"), "{e}");
     let e = parse_args(&serde_json::json!({"waypoints": []})).unwrap_err();
     assert_eq!(e["field"], "waypoints");
+}
+
+#[test]
+fn the_area_a_model_is_shown_holds_the_start_and_the_goal_on_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = bundle(dir.path(), true);
+    let grid = CoarseGrid::build(&b, &profile(), 8.0).unwrap();
+    // 200 m apart: 200 m to spare on each side would leave the 600 m map, so the whole map.
+    let (img, f) = render_area(&b, (200.0, 250.0), (300.0, 450.0), Some(grid.grid()), 256).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 256));
+    assert_eq!((f.min_x_m, f.min_y_m, f.max_x_m, f.max_y_m), (0.0, 0.0, 600.0, 600.0));
+    // Close together: the square around them, with 200 m to spare, kept on the map.
+    let (_, f) = render_area(&b, (60.0, 60.0), (100.0, 80.0), None, 256).unwrap();
+    assert_eq!((f.min_x_m, f.min_y_m, f.max_x_m - f.min_x_m), (0.0, 0.0, 440.0));
+    // The blocked cells (the sand patch and its buffer, the ridge) are shaded red; open ground
+    // is not.
+    let (img, f) = render_area(&b, (60.0, 60.0), (60.0, 540.0), Some(grid.grid()), 600).unwrap();
+    let px = |x: f64, y: f64| {
+        let p = f.to_px(x, y);
+        *img.get_pixel(p.0 as u32, p.1 as u32)
+    };
+    let (sand, ridge, open) = (px(121.0, 121.0), px(311.0, 301.0), px(311.0, 211.0));
+    assert!(sand[0] > sand[1] + 60 && ridge[0] > ridge[1] + 25, "{sand:?} {ridge:?}");
+    assert_eq!((open[0], open[1]), (open[1], open[2]), "{open:?}");
 }

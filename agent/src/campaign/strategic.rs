@@ -87,6 +87,9 @@ pub struct StrategicAttempt {
     /// Arguments that could not be read, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the model wrote in the turn, beside its call (its reasons, when it gives them).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub said: String,
 }
 
 /// The strategic conversation, as `campaign.json` keeps it (`strategic_model`).
@@ -376,7 +379,7 @@ impl Conversation<'_> {
                         true,
                     )
                 } else {
-                    let (answer, route) = self.check(turn, &call.arguments, rec)?;
+                    let (answer, route) = self.check(turn, &call.arguments, &response.text, rec)?;
                     found = found.or(route);
                     answer
                 };
@@ -415,6 +418,7 @@ impl Conversation<'_> {
         &self,
         turn: u32,
         raw: &serde_json::Value,
+        said: &str,
         rec: &mut StrategicRecord,
     ) -> Result<((serde_json::Value, bool), Option<CoarseRoute>), CampaignError> {
         let args = match parse_args(raw) {
@@ -427,6 +431,7 @@ impl Conversation<'_> {
                     length_m: None,
                     violations: Vec::new(),
                     error: Some(e["message"].as_str().unwrap_or_default().to_owned()),
+                    said: said.to_owned(),
                 });
                 return Ok(((e, true), None));
             }
@@ -444,6 +449,7 @@ impl Conversation<'_> {
                     length_m: Some(r.length_m),
                     violations: Vec::new(),
                     error: None,
+                    said: said.to_owned(),
                 };
                 (Some(r), a)
             }
@@ -456,6 +462,7 @@ impl Conversation<'_> {
                     length_m: None,
                     violations: v,
                     error: None,
+                    said: said.to_owned(),
                 },
             ),
         };

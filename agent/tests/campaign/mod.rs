@@ -192,6 +192,8 @@ async fn the_models_corridor_is_refused_in_the_wall_then_used_through_the_gap() 
     let m = record.strategic_model.as_ref().unwrap();
     assert!(m.used && m.attempts.len() == 2 && !m.attempts[0].pass && m.attempts[1].pass);
     assert!(m.reason.contains("attempt 2"), "{}", m.reason);
+    assert_eq!(m.attempts[1].said, "Through the gap.");
+    assert_eq!(m.attempts[1].waypoints, gap.to_vec());
     assert_eq!((m.turns, m.input_tokens, m.output_tokens), (2, 2000, 200));
     assert!((m.cost_usd - 2.0 * (1000.0 * 2.5 + 100.0 * 10.0) / 1e6).abs() < 1e-9);
     assert!((record.summary.cost_usd - m.cost_usd).abs() < 1e-12);
