@@ -9,7 +9,8 @@
 //! When the model never gives one (violations every time, no tool call, a failed request, a
 //! budget spent), the campaign keeps the coarse planner's route and records why. Either way
 //! the conversation (each attempt's waypoints and answer, tokens, USD) goes into
-//! `campaign.json` as `strategic_model`, so resuming never asks again.
+//! `campaign.json` as `strategic_model`, so resuming never asks again (unless the conversation
+//! ended on a failed request and no sol has been accepted yet: then the next run asks anew).
 //!
 //! Why it is safe: the corridor is only where the sols aim. Every sol along it is still planned
 //! at full resolution and judged by the checker and the twin, exactly as along the coarse
@@ -29,7 +30,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{write_atomic, Campaign, CampaignError, LoopSettings};
+use super::{write_atomic, Campaign, CampaignError, LoopSettings, SolStatus};
 use crate::models::build_network_provider;
 use crate::prompt::{PromptError, PromptSet};
 use crate::provider::{
@@ -117,6 +118,10 @@ pub struct StrategicRecord {
     pub elapsed_s: f64,
     /// The overview shown, relative to the campaign's directory.
     pub overview: String,
+    /// The conversation ended on a failed request (the server, not the model, answered no):
+    /// resuming before any sol is accepted asks again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub request_failed: bool,
 }
 
 impl StrategicRecord {
@@ -177,11 +182,12 @@ impl Campaign {
     /// Asks the model for a strategic corridor, once per campaign, before the first sol; the
     /// CLI calls it between [`Campaign::open`] and [`Campaign::run`]. It asks only a network
     /// model (the reference, noisy and replay policies keep the coarse planner's route, so
-    /// their outputs are unchanged), only before any sol, and never again once
-    /// `strategic_model` is recorded (resuming). A feasible corridor replaces the strategic
+    /// their outputs are unchanged), only before any sol is accepted, and never again once
+    /// `strategic_model` is recorded (resuming), unless it ended on a failed request. A feasible corridor replaces the strategic
     /// route (`strategic_source: "model"`); otherwise the coarse planner's route stays and
-    /// the record says why. Errors: the overview or the prompt could not be made, or the
-    /// record not written; a model that fails is a fallback, not an error.
+    /// the record says why. Errors: the model's provider could not be made (a missing API
+    /// key), the overview or the prompt could not be made, or the record not written; a model
+    /// that answers badly, or a request that fails, is a fallback, not an error.
     pub async fn plan_strategic(
         &mut self,
         settings: &LoopSettings,
@@ -198,12 +204,9 @@ impl Campaign {
         strategic: &StrategicSettings,
         provider: Option<Arc<dyn Provider>>,
     ) -> Result<(), CampaignError> {
-        let asked = self.record.strategic_model.is_some();
-        if asked
-            || !self.record.sols.is_empty()
-            || !settings.entry.provider.is_network()
-            || strategic.max_attempts == 0
-        {
+        let asked = self.record.strategic_model.as_ref().is_some_and(|m| !m.request_failed);
+        let driven = self.record.sols.iter().any(|s| s.status == SolStatus::Accepted);
+        if asked || driven || !settings.entry.provider.is_network() || strategic.max_attempts == 0 {
             return Ok(());
         }
         self.say(&format!("asking {} for a strategic corridor", settings.entry.name));
@@ -250,26 +253,21 @@ impl Campaign {
             overview: overview.into(),
             ..StrategicRecord::default()
         };
+        // A model that cannot be built (a missing key) is the user's to fix, as in a sol: an
+        // error, and nothing recorded, so the next run asks.
         let provider = match provider {
-            Some(p) => Ok(p),
-            None => build_network_provider(&settings.entry),
+            Some(p) => p,
+            None => build_network_provider(&settings.entry)
+                .map_err(|e| CampaignError::Agent(Box::new(e)))?,
         };
-        let route = match provider {
-            Ok(provider) => {
-                let ask = Conversation {
-                    provider: provider.as_ref(),
-                    cfg: &settings.config,
-                    settings: strategic,
-                    grid: &grid,
-                    ends: (start, goal, spec.goal_tolerance_m),
-                };
-                ask.run(first, &mut rec).await?
-            }
-            Err(e) => {
-                rec.reason = format!("the model could not be reached: {e}");
-                None
-            }
+        let ask = Conversation {
+            provider: provider.as_ref(),
+            cfg: &settings.config,
+            settings: strategic,
+            grid: &grid,
+            ends: (start, goal, spec.goal_tolerance_m),
         };
+        let route = ask.run(first, &mut rec).await?;
         rec.used = route.is_some();
         match route {
             Some(r) => {
@@ -339,6 +337,7 @@ impl Conversation<'_> {
                 Ok(r) => r,
                 Err(why) => {
                     rec.reason = why;
+                    rec.request_failed = true;
                     break;
                 }
             };

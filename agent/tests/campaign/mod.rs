@@ -76,29 +76,15 @@ fn corridor(n: usize, pts: &[(f64, f64)]) -> ResponseTemplate {
     )
 }
 
-/// Opens a campaign from (60, 60) to (60, 540) for an `openai` model at `server`, asks it for a
-/// corridor, and returns the record and the request bodies the server received.
-async fn ask(
-    replies: Vec<ResponseTemplate>,
-) -> (breadcrumb_agent::campaign::CampaignRecord, Vec<Value>, tempfile::TempDir) {
-    ask_over(false, replies).await
-}
-
-/// [`ask`] over the Chat Completions wire (`anthropic` false: the provider is built from the
-/// models.toml entry) or the Messages wire (an `AnthropicProvider` made here, with a test key).
-async fn ask_over(
+/// The ridge site under `tmp`, a campaign across it for the model `mock` at `server` (an
+/// `anthropic` entry or an `openai` one), and the settings of its loop and of its strategic
+/// conversation.
+fn setup(
+    tmp: &Path,
+    server: &MockServer,
     anthropic: bool,
-    replies: Vec<ResponseTemplate>,
-) -> (breadcrumb_agent::campaign::CampaignRecord, Vec<Value>, tempfile::TempDir) {
-    let server = MockServer::start().await;
-    let route = if anthropic { "/v1/messages" } else { "/v1/chat/completions" };
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(Script(Mutex::new(replies.into())))
-        .mount(&server)
-        .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let site_dir = tmp.path().join("site");
+) -> (CampaignSpec, LoopSettings, StrategicSettings) {
+    let site_dir = tmp.join("site");
     std::fs::create_dir(&site_dir).unwrap();
     site(&site_dir);
     let kind = if anthropic {
@@ -111,15 +97,6 @@ async fn ask_over(
          input_usd_per_mtok = 2.5\noutput_usd_per_mtok = 10.0\n",
         server.uri()
     );
-    let provider: Option<Arc<dyn Provider>> = anthropic.then(|| {
-        let config = AnthropicConfig {
-            name: "mock".into(),
-            base_url: server.uri(),
-            model: "claude-test".into(),
-            timeout: Duration::from_secs(10),
-        };
-        Arc::new(AnthropicProvider::new(&config, "sk-strat-test-SECRET".into()).unwrap()) as _
-    });
     let registry = ModelRegistry::parse(&models, Path::new("models.toml")).unwrap();
     let entry = registry.get("mock").unwrap().clone();
     let spec = CampaignSpec {
@@ -143,6 +120,41 @@ async fn ask_over(
         tile_px: 512,
     };
     let strategic = StrategicSettings::load(&root().join("prompts")).unwrap();
+    (spec, settings, strategic)
+}
+
+/// Opens a campaign from (60, 60) to (60, 540) for an `openai` model at `server`, asks it for a
+/// corridor, and returns the record and the request bodies the server received.
+async fn ask(
+    replies: Vec<ResponseTemplate>,
+) -> (breadcrumb_agent::campaign::CampaignRecord, Vec<Value>, tempfile::TempDir) {
+    ask_over(false, replies).await
+}
+
+/// [`ask`] over the Chat Completions wire (`anthropic` false: the provider is built from the
+/// models.toml entry) or the Messages wire (an `AnthropicProvider` made here, with a test key).
+async fn ask_over(
+    anthropic: bool,
+    replies: Vec<ResponseTemplate>,
+) -> (breadcrumb_agent::campaign::CampaignRecord, Vec<Value>, tempfile::TempDir) {
+    let server = MockServer::start().await;
+    let route = if anthropic { "/v1/messages" } else { "/v1/chat/completions" };
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(Script(Mutex::new(replies.into())))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, settings, strategic) = setup(tmp.path(), &server, anthropic);
+    let provider: Option<Arc<dyn Provider>> = anthropic.then(|| {
+        let config = AnthropicConfig {
+            name: "mock".into(),
+            base_url: server.uri(),
+            model: "claude-test".into(),
+            timeout: Duration::from_secs(10),
+        };
+        Arc::new(AnthropicProvider::new(&config, "sk-strat-test-SECRET".into()).unwrap()) as _
+    });
     let out = tmp.path().join("campaign");
     let mut c = Campaign::open(&out, spec.clone()).unwrap();
     assert_eq!(c.record().strategic_source, "coarse-planner");
@@ -260,4 +272,37 @@ async fn the_messages_wire_carries_the_overview_the_tool_and_the_refusal() {
     assert!(answer.to_string().contains("blocked_waypoint"), "{answer}");
     assert_eq!(record.strategic_source, "model");
     assert!(record.strategic.route.contains(&(460.0, 250.0)), "{:?}", record.strategic.route);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_request_falls_back_and_the_next_run_asks_again() {
+    let refused = || {
+        ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "bad request",
+            "type": "invalid_request_error", "param": null, "code": null}}))
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(Script(Mutex::new(vec![refused()].into())))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, settings, strategic) = setup(tmp.path(), &server, false);
+    let out = tmp.path().join("campaign");
+    let mut c = Campaign::open(&out, spec.clone()).unwrap();
+    c.plan_strategic(&settings, &strategic).await.unwrap();
+    let m = c.record().strategic_model.clone().unwrap();
+    assert_eq!(c.record().strategic_source, "coarse-planner");
+    assert!(m.request_failed && m.reason.contains("request failed"), "{m:?}");
+    // The next run asks again, and this time the model answers.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(Script(Mutex::new(vec![corridor(1, &[(460.0, 250.0)])].into())))
+        .mount(&server)
+        .await;
+    let mut again = Campaign::open(&out, spec).unwrap();
+    again.plan_strategic(&settings, &strategic).await.unwrap();
+    assert_eq!(again.record().strategic_source, "model");
+    assert!(!again.record().strategic_model.as_ref().unwrap().request_failed);
 }
