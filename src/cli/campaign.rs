@@ -271,12 +271,14 @@ fn summary(r: &CampaignRecord, out: &std::path::Path) -> String {
     if let Some(m) = &r.strategic_model {
         let _ = writeln!(
             s,
-            "strategic route from {}: {} ({} corridors, {} tokens, ${:.4})",
-            r.strategic_source,
+            "the model's corridor {}: {} ({} corridors, {} tokens, ${:.4}); the strategic route \
+             now is the {}'s",
+            if m.used { "was used" } else { "was not used" },
             m.reason,
             m.attempts.len(),
             m.tokens(),
-            m.cost_usd
+            m.cost_usd,
+            r.strategic_source
         );
     }
     let _ = writeln!(s, "sol  status       length   drive   first  end tilt  hazard  checker twin");
