@@ -221,9 +221,10 @@ impl PromptSet {
         Self::load(&dir)
     }
 
-    /// The task text for `ctx`. Strict: a name the template uses that the context lacks is an
+    /// The task text for `ctx` (a [`TaskContext`] for a sol's prompt; a campaign's strategic
+    /// prompt has its own context). Strict: a name the template uses that the context lacks is an
     /// error naming the template line, never an empty string in a prompt.
-    pub fn render_task(&self, ctx: &TaskContext) -> Result<String, PromptError> {
+    pub fn render_task<C: Serialize>(&self, ctx: &C) -> Result<String, PromptError> {
         let path = self.dir.join(&self.manifest.task);
         let err = |e: minijinja::Error| PromptError::Template {
             path: path.clone(),

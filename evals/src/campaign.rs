@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use breadcrumb_agent::campaign::{Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolRecord};
+use breadcrumb_agent::campaign::{
+    Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolRecord, StrategicSettings,
+};
 use breadcrumb_sites::synth::{synthesize, SynthOptions, SynthParams};
 use breadcrumb_tools::terrain::RoverProfile;
 use serde::{Deserialize, Serialize};
@@ -141,6 +143,10 @@ pub struct CampaignScore {
     pub cost_usd: f64,
     /// Wall time of the campaign, seconds.
     pub wall_s: f64,
+    /// Who made the strategic route it followed first: `model` (the model's corridor) or
+    /// `coarse-planner`.
+    #[serde(default)]
+    pub strategic_source: String,
     /// Its directory.
     pub dir: PathBuf,
 }
@@ -171,6 +177,9 @@ pub struct Places<'a> {
     pub sites: &'a Path,
     /// The fixtures directory (rovers in `rovers/`).
     pub fixtures: &'a Path,
+    /// How a language model is asked for its corridor before the first sol, as `breadcrumb
+    /// campaign` asks it (`None`: never; the offline policies are never asked anyway).
+    pub strategic: Option<&'a StrategicSettings>,
 }
 
 /// How to run one model's campaigns: its loop settings, given the model name.
@@ -254,6 +263,9 @@ pub async fn run_suite(
             let settings = settings_for(model)?;
             let t = Instant::now();
             let mut c = Campaign::open(&dir, spec_for(model)?).map_err(|e| campaign_err(&e))?;
+            if let Some(s) = places.strategic {
+                c.plan_strategic(&settings, s).await.map_err(|e| campaign_err(&e))?;
+            }
             let record = c.run(&settings).await.map_err(|e| campaign_err(&e))?.clone();
             let wall = t.elapsed().as_secs_f64();
             progress(&format!(
@@ -287,6 +299,7 @@ pub async fn run_suite(
                 tokens: m.tokens,
                 cost_usd: m.cost_usd,
                 wall_s: *wall,
+                strategic_source: record.strategic_source.clone(),
                 dir: dir.clone(),
             };
             let sols: Vec<CampaignSol> = record.sols.iter().map(CampaignSol::from).collect();
@@ -329,6 +342,7 @@ pub(crate) mod testutil {
             tokens: 10,
             cost_usd: 0.01,
             wall_s: 3.0,
+            strategic_source: "coarse-planner".into(),
             dir: PathBuf::from("c").join(campaign).join(model),
         }
     }

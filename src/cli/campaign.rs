@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use breadcrumb_agent::campaign::{Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolStatus};
+use breadcrumb_agent::campaign::{
+    Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolStatus, StrategicSettings,
+};
 use breadcrumb_agent::models::ModelRegistry;
 use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::session::{Budgets, SessionConfig};
@@ -20,7 +22,12 @@ use super::ExitStatus;
 /// Drive kilometres: a campaign of sols from START to GOAL on one site.
 ///
 /// First a strategic route across the site, searched on a coarse grid (8 m cells) read from the
-/// DEM's overviews. Then, sol after sol: a safe stop (low tilt at every heading, clear of
+/// DEM's overviews. With a language model (--model naming an openai or anthropic entry), the
+/// model is first shown an overview of the whole area (strategic-overview.png: a labelled map
+/// grid, start and goal, blocked coarse cells in red) and asked for a corridor through the
+/// strategic_waypoints tool, which checks it at coarse scale and names what is wrong; its first
+/// feasible corridor is the strategic route, else the coarse planner's route is kept and
+/// campaign.json says why (strategic_source, strategic_model). Then, sol after sol: a safe stop (low tilt at every heading, clear of
 /// hazards and sand) about three quarters of a sol's budget along the route is the sol's goal,
 /// a corridor around that stretch its keep-in, the last sol's end pose its start; the model
 /// plans it through the normal loop, and the safety checker and the digital twin must both
@@ -28,8 +35,9 @@ use super::ExitStatus;
 ///
 /// Output in --out: campaign.json (summary: sols, km, drive hours, per-sol verdicts; rewritten
 /// after every sol), campaign.geojson (the route, every sol and its end; opens in QGIS),
-/// overview.png (the sols in alternating colours over the image), and sols/sol-NN.toml with its
-/// run dossier sols/sol-NN/ (verify, show and review work on it). Run the same command again
+/// overview.png (the sols in alternating colours over the image), strategic-overview.png (what a
+/// language model was shown for its corridor), and sols/sol-NN.toml with its run dossier
+/// sols/sol-NN/ (verify, show and review work on it). Run the same command again
 /// after a crash: it resumes at the first sol not accepted.
 ///
 /// Exit status: 0 goal reached; 1 the terrain says no (goal off the map or walled off at
@@ -95,6 +103,10 @@ pub struct CampaignArgs {
     /// Pixel side of the tiles the model sees.
     #[arg(long, default_value_t = 1024)]
     tile_px: u32,
+    /// Corridors a language model may submit before the campaign keeps the coarse planner's
+    /// route (0: never ask the model for a corridor).
+    #[arg(long, default_value_t = breadcrumb_agent::campaign::DEFAULT_STRATEGIC_ATTEMPTS)]
+    strategic_attempts: u32,
     /// Print campaign.json at the end instead of a summary.
     #[arg(long)]
     json: bool,
@@ -168,6 +180,14 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
         },
         tile_px: a.tile_px,
     };
+    let strategic = if entry.provider.is_network() && a.strategic_attempts > 0 {
+        let mut s = StrategicSettings::load(&a.prompts_dir)?;
+        s.max_attempts = a.strategic_attempts;
+        s.max_turns = 2 * a.strategic_attempts;
+        Some(s)
+    } else {
+        None
+    };
     let resumed = CampaignRecord::load(&out)
         .ok()
         .flatten()
@@ -198,6 +218,9 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
     let result = runtime.block_on(async {
         let mut campaign =
             Campaign::open(&out, spec)?.with_progress(Box::new(move |m: &str| b.println(m)));
+        if let Some(s) = &strategic {
+            campaign.plan_strategic(&settings, s).await?;
+        }
         campaign.run(&settings).await.cloned()
     });
     bar.finish_and_clear();
@@ -245,6 +268,19 @@ fn summary(r: &CampaignRecord, out: &std::path::Path) -> String {
         r.strategic.grid_s,
         r.strategic.search_s
     );
+    if let Some(m) = &r.strategic_model {
+        let _ = writeln!(
+            s,
+            "the model's corridor {}: {} ({} corridors, {} tokens, ${:.4}); the strategic route \
+             now is the {}'s",
+            if m.used { "was used" } else { "was not used" },
+            m.reason,
+            m.attempts.len(),
+            m.tokens(),
+            m.cost_usd,
+            r.strategic_source
+        );
+    }
     let _ = writeln!(s, "sol  status       length   drive   first  end tilt  hazard  checker twin");
     for x in &r.sols {
         let _ = writeln!(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use breadcrumb_agent::campaign::{write_atomic, LoopSettings};
+use breadcrumb_agent::campaign::{write_atomic, LoopSettings, StrategicSettings};
 use breadcrumb_agent::models::ModelRegistry;
 use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::session::{Budgets, SessionConfig};
@@ -120,7 +120,15 @@ pub fn run(a: &CampaignEvalArgs) -> anyhow::Result<ExitStatus> {
         .build()
         .context("starting the async runtime")?;
     let fixtures = fixtures_dir();
-    let places = Places { out: &out, sites: &a.sites_cache, fixtures: &fixtures };
+    // A language model is asked for its corridor first, as `breadcrumb campaign` asks it.
+    let network = a.models.iter().any(|m| registry.get(m).is_some_and(|e| e.provider.is_network()));
+    let strategic = if network { Some(StrategicSettings::load(&a.prompts_dir)?) } else { None };
+    let places = Places {
+        out: &out,
+        sites: &a.sites_cache,
+        fixtures: &fixtures,
+        strategic: strategic.as_ref(),
+    };
     let on_scored =
         |score: &CampaignScore, sols: &[CampaignSol]| store.put_campaign(&run.id, score, sols);
     let scores = runtime.block_on(run_suite(

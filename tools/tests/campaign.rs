@@ -1,10 +1,16 @@
 //! The campaign's deterministic pieces on terrain made in the test: the strategic route on the
 //! coarse grid (through the gap of a wall, refused when the wall is whole, off-map ends named),
-//! and the safe-stop judge (tilt, hazards, unknown ground) with its nearest-first search.
+//! the model's strategic corridor checked on the same grid (through the gap it passes, a
+//! waypoint in the wall or off the map is named, a walled-off leg is named), and the safe-stop
+//! judge (tilt, hazards, unknown ground) with its nearest-first search.
 
 use std::path::Path;
 
-use breadcrumb_tools::campaign::{coarse_route, SafeStopRules, StopJudge};
+use breadcrumb_tools::campaign::overview::render_area;
+use breadcrumb_tools::campaign::waypoints::{parse_args, spec, TOOL_NAME};
+use breadcrumb_tools::campaign::{
+    check_corridor, coarse_route, CoarseGrid, CorridorCheck, SafeStopRules, StopJudge,
+};
 use breadcrumb_tools::checker::blocking_hazards;
 use breadcrumb_tools::terrain::raster_io::write_f32_geotiff;
 use breadcrumb_tools::terrain::{Bundle, GeoTransform, Grid, RoverProfile};
@@ -106,4 +112,102 @@ fn safe_stops_need_low_tilt_known_ground_and_room_from_hazards() {
     let south = judge.find_near((300.5, 298.5), 20.0, 2.0, |q| q.1 < 300.0).unwrap().unwrap();
     assert!(south.at.1 < 294.0, "{south:?}");
     assert!(judge.find_near((300.5, 300.5), 2.0, 1.0, |_| true).unwrap().is_none());
+}
+
+#[test]
+fn a_models_corridor_is_routed_through_its_waypoints_or_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = bundle(dir.path(), true);
+    let p = profile();
+    let grid = CoarseGrid::build(&b, &p, 8.0).unwrap();
+    let (s, g) = ((60.0, 60.0), (60.0, 540.0));
+    // The grid built once answers the coarse planner as `coarse_route` does.
+    let planned = grid.route(s, g, 5.0).unwrap();
+    assert_eq!(planned.route, coarse_route(&b, &p, s, g, 5.0, 8.0, &[]).unwrap().route);
+    // Through the gap: feasible, through both waypoints, crossing y = 300 only in the gap.
+    let through = [(460.0, 250.0), (460.0, 350.0)];
+    let CorridorCheck::Feasible(r) = check_corridor(&grid, s, &through, g, 5.0).unwrap() else {
+        panic!("the corridor through the gap is refused")
+    };
+    assert_eq!(r.route.first(), Some(&s));
+    assert_eq!(r.route.last(), Some(&g));
+    for w in through {
+        assert!(r.route.contains(&w), "{w:?} not on {:?}", r.route);
+    }
+    for w in r.route.windows(2).filter(|w| (w[0].1 - 300.0) * (w[1].1 - 300.0) <= 0.0) {
+        let x = 0.5 * (w[0].0 + w[1].0);
+        assert!((436.0..484.0).contains(&x), "crosses the ridge at x {x}");
+    }
+    assert!((r.length_m - planned.length_m).abs() < 0.15 * planned.length_m, "{}", r.length_m);
+    // Deterministic: the same answer again.
+    let CorridorCheck::Feasible(again) = check_corridor(&grid, s, &through, g, 5.0).unwrap() else {
+        panic!("refused the second time")
+    };
+    assert_eq!((again.route, again.cost), (r.route.clone(), r.cost));
+    // A waypoint on the ridge is refused by number and place; one off the map too.
+    let bad = [(200.0, 300.0), (460.0, 350.0), (700.0, 450.0)];
+    let CorridorCheck::Refused(v) = check_corridor(&grid, s, &bad, g, 5.0).unwrap() else {
+        panic!("a waypoint on the ridge passed")
+    };
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!((v[0].rule.as_str(), v[0].waypoint), ("blocked_waypoint", Some(1)));
+    assert!(v[0].walls.contains(&"tilt".to_owned()), "{v:?}");
+    assert!(v[0].message.contains("waypoint 1 at (200.0, 300.0)"), "{}", v[0].message);
+    assert_eq!((v[1].rule.as_str(), v[1].waypoint), ("off_map", Some(3)));
+    let answer = CorridorCheck::Refused(v).to_json();
+    assert_eq!(answer["pass"], false);
+    assert_eq!(answer["violations"][0]["waypoint"], 1);
+    // With the ridge whole, the leg across it is walled off and named.
+    let dir2 = tempfile::tempdir().unwrap();
+    let whole = CoarseGrid::build(&bundle(dir2.path(), false), &p, 8.0).unwrap();
+    let CorridorCheck::Refused(v) = check_corridor(&whole, s, &[(60.0, 250.0)], g, 5.0).unwrap()
+    else {
+        panic!("a corridor across a whole ridge passed")
+    };
+    assert_eq!((v[0].rule.as_str(), v[0].leg), ("walled_off", Some(2)), "{v:?}");
+    assert!(v[0].message.contains("from waypoint 1") && v[0].message.contains("the goal"), "{v:?}");
+}
+
+#[test]
+fn the_corridor_tool_has_a_schema_and_answers_bad_arguments_with_the_field() {
+    let t = spec();
+    assert_eq!(t.name, TOOL_NAME);
+    assert!(t.description.contains("corridor"), "{}", t.description);
+    let items = &t.input_schema["properties"]["waypoints"];
+    assert_eq!(items["type"], "array");
+    assert_eq!(items["items"]["required"], serde_json::json!(["x_m", "y_m"]));
+    assert_eq!(t.input_schema["required"], serde_json::json!(["waypoints"]));
+    let ok = parse_args(&serde_json::json!({"waypoints": [{"x_m": 1.0, "y_m": 2.0}]})).unwrap();
+    assert_eq!(ok.waypoints[0].y_m, 2.0);
+    let text = serde_json::json!("{\"waypoints\": [{\"x_m\": 1, \"y_m\": 2}]}");
+    assert_eq!(parse_args(&text).unwrap().waypoints.len(), 1);
+    let e = parse_args(&serde_json::json!({"waypoints": [{"x": 1.0}]})).unwrap_err();
+    assert_eq!(e["error"], "invalid_arguments");
+    assert!(e["field"].as_str().unwrap().starts_with("waypoints[0]"), "{e}");
+    let e = parse_args(&serde_json::json!({"waypoints": []})).unwrap_err();
+    assert_eq!(e["field"], "waypoints");
+}
+
+#[test]
+fn the_area_a_model_is_shown_holds_the_start_and_the_goal_on_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = bundle(dir.path(), true);
+    let grid = CoarseGrid::build(&b, &profile(), 8.0).unwrap();
+    // 200 m apart: 200 m to spare on each side would leave the 600 m map, so the whole map.
+    let (img, f) = render_area(&b, (200.0, 250.0), (300.0, 450.0), Some(grid.grid()), 256).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 256));
+    assert_eq!((f.min_x_m, f.min_y_m, f.max_x_m, f.max_y_m), (0.0, 0.0, 600.0, 600.0));
+    // Close together: the square around them, with 200 m to spare, kept on the map.
+    let (_, f) = render_area(&b, (60.0, 60.0), (100.0, 80.0), None, 256).unwrap();
+    assert_eq!((f.min_x_m, f.min_y_m, f.max_x_m - f.min_x_m), (0.0, 0.0, 440.0));
+    // The blocked cells (the sand patch and its buffer, the ridge) are shaded red; open ground
+    // is not.
+    let (img, f) = render_area(&b, (60.0, 60.0), (60.0, 540.0), Some(grid.grid()), 600).unwrap();
+    let px = |x: f64, y: f64| {
+        let p = f.to_px(x, y);
+        *img.get_pixel(p.0 as u32, p.1 as u32)
+    };
+    let (sand, ridge, open) = (px(121.0, 121.0), px(311.0, 301.0), px(311.0, 211.0));
+    assert!(sand[0] > sand[1] + 60 && ridge[0] > ridge[1] + 25, "{sand:?} {ridge:?}");
+    assert_eq!((open[0], open[1]), (open[1], open[2]), "{open:?}");
 }

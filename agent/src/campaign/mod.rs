@@ -12,6 +12,7 @@
 //! a dossier left half-written by a crash is kept aside as `sol-NN.interrupted-K`.
 
 mod record;
+mod strategic;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,10 @@ use breadcrumb_tools::terrain::{LoadedSol, RoverProfile, Sol};
 use breadcrumb_tools::ToolsError;
 
 pub use record::{write_atomic, CampaignRecord, CampaignSpec, SolRecord, SolStatus, Summary};
+pub use strategic::{
+    StrategicAttempt, StrategicRecord, StrategicSettings,
+    DEFAULT_ATTEMPTS as DEFAULT_STRATEGIC_ATTEMPTS,
+};
 
 use crate::models::{build_provider, ModelEntry, OfflineContext};
 use crate::prompt::PromptSet;
@@ -171,6 +176,7 @@ impl Campaign {
                     safe_stop_rules: rules,
                     strategic,
                     strategic_source: "coarse-planner".into(),
+                    strategic_model: None,
                     earlier_strategic: Vec::new(),
                     sols: Vec::new(),
                     summary: Summary::default(),
@@ -362,6 +368,7 @@ impl Campaign {
         )?;
         let old = std::mem::replace(&mut self.record.strategic, route);
         self.record.earlier_strategic.push(old);
+        self.record.strategic_source = "coarse-planner".into();
         self.record.save(&self.dir)
     }
 

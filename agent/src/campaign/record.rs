@@ -127,9 +127,9 @@ pub struct Summary {
     pub distance_to_goal_m: f64,
     /// Share of sols accepted on their first submission.
     pub first_submit_rate: f64,
-    /// Tokens spent.
+    /// Tokens spent (the sols', and the strategic conversation's).
     pub tokens: u64,
-    /// USD spent.
+    /// USD spent (the sols', and the strategic conversation's).
     pub cost_usd: f64,
 }
 
@@ -144,8 +144,14 @@ pub struct CampaignRecord {
     pub safe_stop_rules: SafeStopRules,
     /// The strategic route.
     pub strategic: CoarseRoute,
-    /// Who made the strategic route: `coarse-planner`.
+    /// Who made the strategic route: `coarse-planner`, or `model` (the model's corridor,
+    /// checked at coarse scale; a route planned again around refused stretches is the coarse
+    /// planner's again).
     pub strategic_source: String,
+    /// The model's strategic conversation, when a model was asked for a corridor: its
+    /// attempts, whether one was used and why, tokens and USD (also in the summary's totals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategic_model: Option<super::StrategicRecord>,
     /// Strategic routes planned earlier, each replaced when a sol could reach no stop on it
     /// (the newer one starts where that sol started).
     #[serde(default)]
@@ -204,8 +210,10 @@ impl CampaignRecord {
             } else {
                 self.sols.iter().filter(|s| s.accepted_first_submit).count() as f64 / run as f64
             },
-            tokens: self.sols.iter().map(|s| s.tokens).sum(),
-            cost_usd: self.sols.iter().map(|s| s.cost_usd).sum(),
+            tokens: self.sols.iter().map(|s| s.tokens).sum::<u64>()
+                + self.strategic_model.as_ref().map_or(0, super::StrategicRecord::tokens),
+            cost_usd: self.sols.iter().map(|s| s.cost_usd).sum::<f64>()
+                + self.strategic_model.as_ref().map_or(0.0, |m| m.cost_usd),
         };
     }
 

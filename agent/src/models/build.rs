@@ -64,9 +64,38 @@ pub fn build_provider(
     ctx: &OfflineContext<'_>,
 ) -> Result<Arc<dyn Provider>, AgentError> {
     let kind = if ctx.replay_always { ProviderKind::Replay } else { entry.provider };
+    Ok(match kind {
+        ProviderKind::OpenAi | ProviderKind::Anthropic => build_network_provider(entry)?,
+        ProviderKind::Reference => Arc::new(match (&ctx.baseline, &ctx.toolbox) {
+            (Some(b), Some(t)) => {
+                ReferenceProvider::with_baseline(ctx.sol, b.clone()).on_site(Arc::clone(t))
+            }
+            (Some(b), None) => ReferenceProvider::with_baseline(ctx.sol, b.clone()),
+            (None, Some(t)) => ReferenceProvider::with_toolbox(Arc::clone(t)),
+            (None, None) => ReferenceProvider::new(ctx.sol),
+        }),
+        ProviderKind::Noisy => {
+            let cfg = NoisyConfig { seed: ctx.seed, ..NoisyConfig::default() };
+            Arc::new(match &ctx.baseline {
+                Some(b) => NoisyProvider::with_baseline(ctx.sol, cfg, b.clone()),
+                None => NoisyProvider::new(ctx.sol, cfg),
+            })
+        }
+        ProviderKind::Replay => {
+            let Some(path) = &ctx.cassette else {
+                return Err(AgentError::NoCassette { model: entry.name.clone() });
+            };
+            Arc::new(ReplayProvider::open(path)?)
+        }
+    })
+}
+
+/// A provider for a network `entry` (`openai`, `anthropic`), which needs no sol: a campaign's
+/// strategic conversation happens before any sol exists. Offline kinds are an error here.
+pub fn build_network_provider(entry: &ModelEntry) -> Result<Arc<dyn Provider>, AgentError> {
     let timeout = Duration::from_secs(entry.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S));
     let base_url = entry.base_url().unwrap_or_default().to_owned();
-    Ok(match kind {
+    Ok(match entry.provider {
         ProviderKind::OpenAi => {
             let config = OpenAiConfig {
                 name: entry.name.clone(),
@@ -89,26 +118,12 @@ pub fn build_provider(
             })?;
             Arc::new(AnthropicProvider::new(&config, key)?)
         }
-        ProviderKind::Reference => Arc::new(match (&ctx.baseline, &ctx.toolbox) {
-            (Some(b), Some(t)) => {
-                ReferenceProvider::with_baseline(ctx.sol, b.clone()).on_site(Arc::clone(t))
+        kind => {
+            return Err(ProviderError::Config {
+                model: entry.name.clone(),
+                detail: format!("provider `{kind}` answers offline, not over the network"),
             }
-            (Some(b), None) => ReferenceProvider::with_baseline(ctx.sol, b.clone()),
-            (None, Some(t)) => ReferenceProvider::with_toolbox(Arc::clone(t)),
-            (None, None) => ReferenceProvider::new(ctx.sol),
-        }),
-        ProviderKind::Noisy => {
-            let cfg = NoisyConfig { seed: ctx.seed, ..NoisyConfig::default() };
-            Arc::new(match &ctx.baseline {
-                Some(b) => NoisyProvider::with_baseline(ctx.sol, cfg, b.clone()),
-                None => NoisyProvider::new(ctx.sol, cfg),
-            })
-        }
-        ProviderKind::Replay => {
-            let Some(path) = &ctx.cassette else {
-                return Err(AgentError::NoCassette { model: entry.name.clone() });
-            };
-            Arc::new(ReplayProvider::open(path)?)
+            .into())
         }
     })
 }

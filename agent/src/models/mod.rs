@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{ImageTokenRule, Prices, ProviderError, ProviderKind, Sampling};
-pub use build::{build_provider, OfflineContext};
+pub use build::{build_network_provider, build_provider, OfflineContext};
 
 /// Default base URL of the OpenAI API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";

@@ -143,11 +143,18 @@ fn entry<T: Tool>() -> Entry {
 }
 
 fn spec_of<T: Tool>() -> ToolSpec {
+    spec_for::<T::Args>(T::NAME)
+}
+
+/// The spec of a tool named `name` whose arguments are `A`: the schema as every tool's (draft
+/// 2020-12, subschemas inlined), the type's doc comment as the description. Also used for the
+/// campaign's own tool ([`crate::campaign::waypoints`]), which is not in the per-sol registry.
+pub(crate) fn spec_for<A: JsonSchema>(name: &'static str) -> ToolSpec {
     let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
         s.inline_subschemas = true;
         s.meta_schema = None;
     });
-    let schema = settings.into_generator().into_root_schema_for::<T::Args>();
+    let schema = settings.into_generator().into_root_schema_for::<A>();
     let mut value = schema.to_value();
     let description = match value.as_object_mut() {
         Some(obj) => {
@@ -156,7 +163,7 @@ fn spec_of<T: Tool>() -> ToolSpec {
         }
         None => None,
     };
-    ToolSpec { name: T::NAME, description: description.unwrap_or_default(), input_schema: value }
+    ToolSpec { name, description: description.unwrap_or_default(), input_schema: value }
 }
 
 fn call_of<T: Tool>(

@@ -238,9 +238,144 @@ fn horn_slope_deg(g: &Grid) -> Vec<f32> {
     out
 }
 
+/// The coarse grid of a whole bundle, built once and searched as often as asked: the
+/// strategic route ([`CoarseGrid::route`]) and the routes through a model's waypoints
+/// ([`crate::campaign::waypoints::check_corridor`]) search the same cells.
+#[derive(Debug, Clone)]
+pub struct CoarseGrid {
+    grid: CostGrid,
+    extent: (f64, f64, f64, f64),
+    /// Seconds reading the overviews.
+    pub read_s: f64,
+    /// Seconds building the grid.
+    pub grid_s: f64,
+}
+
+impl CoarseGrid {
+    /// Reads the DEM's overviews and builds the grid at cells of about `cell_m` (see the
+    /// module docs).
+    pub fn build(bundle: &Bundle, profile: &RoverProfile, cell_m: f64) -> Result<CoarseGrid> {
+        let t0 = Instant::now();
+        let (heights, steepest) = read_levels(bundle, cell_m)?;
+        let read_s = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let grid = grid_from_heights(&heights, &steepest, bundle, profile)?;
+        Ok(CoarseGrid {
+            grid,
+            extent: bundle.dem.extent(),
+            read_s,
+            grid_s: t1.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Blocks (`checker`) every cell whose centre lies within a disc of `avoid` (centre,
+    /// radius): a detour the fine planner asked for.
+    pub fn avoid(&mut self, avoid: &[(Pt, f64)]) {
+        let t = Instant::now();
+        for &(p, r) in avoid {
+            for i in 0..self.grid.len() {
+                let c = self.grid.centre(i);
+                if (c.0 - p.0).hypot(c.1 - p.1) <= r {
+                    self.grid.block(i, Constraint::Checker);
+                }
+            }
+        }
+        self.grid_s += t.elapsed().as_secs_f64();
+    }
+
+    /// The grid itself.
+    #[must_use]
+    pub fn grid(&self) -> &CostGrid {
+        &self.grid
+    }
+
+    /// The DEM's map extent `(xmin, ymin, xmax, ymax)`.
+    #[must_use]
+    pub fn extent(&self) -> (f64, f64, f64, f64) {
+        self.extent
+    }
+
+    /// Side of a cell, metres.
+    #[must_use]
+    pub fn cell_m(&self) -> f64 {
+        self.grid.transform().resolution().0
+    }
+
+    /// A copy to search from `start` to within `tolerance_m` of `goal`: the rover stands on
+    /// the start, and the fine planner judges the ground of the start and the goal, so their
+    /// coarse cells (and the goal's disc) are never blocked there. Returns the copy, the start
+    /// cell and the goal's target. Errors: off-map ends, or ends on no whole coarse cell.
+    pub(crate) fn prepared(
+        &self,
+        start: Pt,
+        goal: Pt,
+        tolerance_m: f64,
+    ) -> Result<(CostGrid, usize, Target)> {
+        for (what, p) in [("start", start), ("goal", goal)] {
+            crate::planner::strategic::off_map(what, p, self.extent)?;
+        }
+        let mut grid = self.grid.clone();
+        let (Some(s), Some(g)) = (grid.cell_at(start), grid.cell_at(goal)) else {
+            return Err(ToolsError::NoStrategicRoute {
+                reason: "the start or the goal lies on no whole coarse cell of the DEM".into(),
+                walls: vec![],
+            });
+        };
+        let (bx, by) = grid.transform().resolution();
+        let target = Target::disc(&grid, goal, tolerance_m + 0.5 * bx.hypot(by));
+        let mut ends = target.cells().to_vec();
+        ends.extend([s, g]);
+        for c in ends {
+            grid.unblock(c, Constraints::all());
+        }
+        Ok((grid, s, target))
+    }
+
+    /// The share of cells of `grid` blocked.
+    pub(crate) fn blocked_share(grid: &CostGrid) -> f64 {
+        grid.blocked().iter().filter(|b| !b.is_empty()).count() as f64 / grid.len() as f64
+    }
+
+    /// The strategic route from `start` to within `tolerance_m` of `goal`. Errors:
+    /// [`ToolsError::OffMap`] for a start or goal off the DEM; [`ToolsError::NoStrategicRoute`]
+    /// naming where the route is blocked.
+    pub fn route(&self, start: Pt, goal: Pt, tolerance_m: f64) -> Result<CoarseRoute> {
+        let t2 = Instant::now();
+        let (grid, s, target) = self.prepared(start, goal, tolerance_m)?;
+        let bx = self.cell_m();
+        let Some(found) = astar(&grid, s, &target, Constraints::NONE) else {
+            let d = diagnose(&grid, s, &target);
+            return Err(ToolsError::NoStrategicRoute {
+                reason: format!("at coarse scale ({bx:.0} m cells): {}", d.reason),
+                walls: d.walls,
+            });
+        };
+        let mut route = vec![start];
+        route.extend(found.path.iter().skip(1).map(|&i| grid.centre(i)));
+        if found.path.len() > 1 {
+            route.pop();
+        }
+        route.push(goal);
+        route.dedup();
+        let length_m = polyline_length(&route);
+        Ok(CoarseRoute {
+            route,
+            length_m,
+            cost: found.cost,
+            cell_m: bx,
+            grid_size: (grid.width(), grid.height()),
+            blocked_share: Self::blocked_share(&grid),
+            read_s: self.read_s,
+            grid_s: self.grid_s,
+            search_s: t2.elapsed().as_secs_f64(),
+        })
+    }
+}
+
 /// The strategic route from `start` to within `tolerance_m` of `goal` over `bundle`, on
-/// coarse cells of about `cell_m`, avoiding the discs `avoid` (centre, radius). Errors: [`ToolsError::OffMap`] for a start or goal off
-/// the DEM; [`ToolsError::NoStrategicRoute`] naming where the route is blocked.
+/// coarse cells of about `cell_m`, avoiding the discs `avoid` (centre, radius): a
+/// [`CoarseGrid`] built and searched once. Errors: [`ToolsError::OffMap`] for a start or goal
+/// off the DEM; [`ToolsError::NoStrategicRoute`] naming where the route is blocked.
 pub fn coarse_route(
     bundle: &Bundle,
     profile: &RoverProfile,
@@ -254,64 +389,9 @@ pub fn coarse_route(
     for (what, p) in [("start", start), ("goal", goal)] {
         crate::planner::strategic::off_map(what, p, extent)?;
     }
-    let t0 = Instant::now();
-    let (heights, steepest) = read_levels(bundle, cell_m)?;
-    let read_s = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let mut grid = grid_from_heights(&heights, &steepest, bundle, profile)?;
-    for &(p, r) in avoid {
-        for i in 0..grid.len() {
-            let c = grid.centre(i);
-            if (c.0 - p.0).hypot(c.1 - p.1) <= r {
-                grid.block(i, Constraint::Checker);
-            }
-        }
-    }
-    let grid_s = t1.elapsed().as_secs_f64();
-    let t2 = Instant::now();
-    let (Some(s), Some(g)) = (grid.cell_at(start), grid.cell_at(goal)) else {
-        return Err(ToolsError::NoStrategicRoute {
-            reason: "the start or the goal lies on no whole coarse cell of the DEM".into(),
-            walls: vec![],
-        });
-    };
-    let (bx, by) = grid.transform().resolution();
-    let target = Target::disc(&grid, goal, tolerance_m + 0.5 * bx.hypot(by));
-    // The rover stands on the start; the fine planner judges the ground of the start and the
-    // goal, so their coarse cells are never blocked here.
-    let mut ends = target.cells().to_vec();
-    ends.extend([s, g]);
-    for c in ends {
-        grid.unblock(c, Constraints::all());
-    }
-    let blocked_share =
-        grid.blocked().iter().filter(|b| !b.is_empty()).count() as f64 / grid.len() as f64;
-    let Some(found) = astar(&grid, s, &target, Constraints::NONE) else {
-        let d = diagnose(&grid, s, &target);
-        return Err(ToolsError::NoStrategicRoute {
-            reason: format!("at coarse scale ({bx:.0} m cells): {}", d.reason),
-            walls: d.walls,
-        });
-    };
-    let mut route = vec![start];
-    route.extend(found.path.iter().skip(1).map(|&i| grid.centre(i)));
-    if found.path.len() > 1 {
-        route.pop();
-    }
-    route.push(goal);
-    route.dedup();
-    let length_m = polyline_length(&route);
-    Ok(CoarseRoute {
-        route,
-        length_m,
-        cost: found.cost,
-        cell_m: bx,
-        grid_size: (grid.width(), grid.height()),
-        blocked_share,
-        read_s,
-        grid_s,
-        search_s: t2.elapsed().as_secs_f64(),
-    })
+    let mut grid = CoarseGrid::build(bundle, profile, cell_m)?;
+    grid.avoid(avoid);
+    grid.route(start, goal, tolerance_m)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use image::RgbImage;
 
 use crate::checker::Pt;
+use crate::cost::CostGrid;
 use crate::error::Result;
 use crate::terrain::Bundle;
 use crate::tiles::annotate::{grid_labels, grid_lines, scale_bar, Scale};
@@ -52,8 +53,58 @@ pub fn render_overview(
     }
     let side = ((x1 - x0).max(y1 - y0) * 1.2).max(100.0);
     let frame = Frame::square(f64::midpoint(x0, x1), f64::midpoint(y0, y1), side, px);
+    draw(bundle, &frame, None, strategic, sols, start, goal, px)
+}
+
+/// The area a model is shown when it is asked for a strategic corridor, `px` pixels a side:
+/// the square around the start and the goal with half their distance to spare on every side
+/// (at least 200 m), kept on the DEM where the DEM is large enough. Cells of `blocked` that
+/// the coarse grid blocks are shaded red, so the model sees the walls the tool will name. The
+/// labelled map grid is what the model reads its waypoints' coordinates off. Returns the
+/// picture and its footprint.
+pub fn render_area(
+    bundle: &Bundle,
+    start: Pt,
+    goal: Pt,
+    blocked: Option<&CostGrid>,
+    px: u32,
+) -> Result<(RgbImage, Frame)> {
+    let span = (start.0 - goal.0).abs().max((start.1 - goal.1).abs());
+    let (ex0, ey0, ex1, ey1) = bundle.dem.extent();
+    let side = (2.0 * span).max(span + 400.0).min((ex1 - ex0).max(ey1 - ey0)).max(100.0);
+    let keep_on = |c: f64, lo: f64, hi: f64| {
+        if hi - lo <= side {
+            f64::midpoint(lo, hi)
+        } else {
+            c.clamp(lo + side / 2.0, hi - side / 2.0)
+        }
+    };
+    let cx = keep_on(f64::midpoint(start.0, goal.0), ex0, ex1);
+    let cy = keep_on(f64::midpoint(start.1, goal.1), ey0, ey1);
+    let frame = Frame::square(cx, cy, side, px);
+    let img = draw(bundle, &frame, blocked, &[], &[], start, goal, px)?;
+    Ok((img, frame))
+}
+
+/// Draws the picture of `frame`: the image, blocked coarse cells, the grid, the strategic
+/// route, the sols, the start and the goal, the labels and the scale bar.
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    bundle: &Bundle,
+    frame: &Frame,
+    blocked: Option<&CostGrid>,
+    strategic: &[Pt],
+    sols: &[SolTrace],
+    start: Pt,
+    goal: Pt,
+    px: u32,
+) -> Result<RgbImage> {
+    let frame = *frame;
     let img = crate::tiles::render_base(bundle, &frame, Layer::Ortho, None, None)?;
     let mut canvas = Canvas::new(img);
+    if let Some(g) = blocked {
+        shade_blocked(&mut canvas, &frame, g);
+    }
     let scale = Scale::for_px(px);
     let f = font()?;
     let step = grid_lines(&mut canvas, &frame, &scale);
@@ -100,4 +151,26 @@ pub fn render_overview(
     grid_labels(&mut canvas, f, &frame, &scale, step, &mut placed);
     scale_bar(&mut canvas, f, &frame, &scale);
     Ok(canvas.img)
+}
+
+/// Shades every blocked cell of `grid` inside `frame` red, half transparent.
+fn shade_blocked(canvas: &mut Canvas, frame: &Frame, grid: &CostGrid) {
+    let t = grid.transform();
+    let (dx, dy) = t.resolution();
+    for (i, b) in grid.blocked().iter().enumerate() {
+        if b.is_empty() {
+            continue;
+        }
+        let c = grid.centre(i);
+        if c.0 + dx < frame.min_x_m
+            || c.0 - dx > frame.max_x_m
+            || c.1 + dy < frame.min_y_m
+            || c.1 - dy > frame.max_y_m
+        {
+            continue;
+        }
+        let a = frame.to_px(c.0 - dx / 2.0, c.1 + dy / 2.0);
+        let z = frame.to_px(c.0 + dx / 2.0, c.1 - dy / 2.0);
+        canvas.fill_rect(a.0, a.1, z.0, z.1, [230, 40, 40], 0.45);
+    }
 }
