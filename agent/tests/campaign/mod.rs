@@ -5,6 +5,8 @@
 //! flanks) across it at y = 300 whose only gap spans x 440..480. Start and goal lie on either
 //! side of it, so a corridor must pass the gap.
 
+mod detour;
+
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
