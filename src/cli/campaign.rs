@@ -188,20 +188,22 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
     } else {
         None
     };
-    let resumed = CampaignRecord::load(&out)
-        .ok()
-        .flatten()
-        .map_or(0, |r| r.sols.iter().filter(|s| s.status == SolStatus::Accepted).count());
     if !a.json {
-        eprintln!(
-            "campaign in {}{}",
-            out.display(),
-            if resumed > 0 {
-                format!(" (resuming after {resumed} accepted sols)")
-            } else {
-                String::new()
-            }
-        );
+        eprintln!("campaign in {}", out.display());
+    }
+    // Opening plans the strategic route (a few seconds on a large site), or reads the campaign
+    // already in `out` to resume it.
+    let campaign = match Campaign::open(&out, spec) {
+        Ok(c) => c,
+        Err(e) if e.is_negative_answer() => {
+            eprintln!("NO CAMPAIGN: {e}");
+            return Ok(ExitStatus::Failure);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let resumed = campaign.record().sols.iter().filter(|s| s.status == SolStatus::Accepted).count();
+    if resumed > 0 && !a.json {
+        eprintln!("resuming after {resumed} accepted sols");
     }
     let quiet = a.json;
     let bar = if quiet {
@@ -216,8 +218,7 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
         .build()
         .context("starting the async runtime")?;
     let result = runtime.block_on(async {
-        let mut campaign =
-            Campaign::open(&out, spec)?.with_progress(Box::new(move |m: &str| b.println(m)));
+        let mut campaign = campaign.with_progress(Box::new(move |m: &str| b.println(m)));
         if let Some(s) = &strategic {
             campaign.plan_strategic(&settings, s).await?;
         }
