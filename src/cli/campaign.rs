@@ -8,8 +8,6 @@ use anyhow::{bail, Context};
 use breadcrumb_agent::campaign::{
     Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolStatus, StrategicSettings,
 };
-use breadcrumb_agent::models::ModelRegistry;
-use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::session::{Budgets, SessionConfig};
 use breadcrumb_tools::checker::rover_path;
 use breadcrumb_tools::terrain::RoverProfile;
@@ -17,6 +15,7 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 
 use super::check::fixtures_dir;
+use super::model_args::{LoopArgs, ModelArgs};
 use super::ExitStatus;
 
 /// Drive kilometres: a campaign of sols from START to GOAL on one site.
@@ -60,9 +59,8 @@ pub struct CampaignArgs {
     /// Rover profile: a name in fixtures/rovers/ (perseverance) or a path to a profile TOML.
     #[arg(long, value_name = "NAME")]
     rover: String,
-    /// Model name from the models file (`breadcrumb models` lists them).
-    #[arg(long, default_value = "reference")]
-    model: String,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Most metres driven in one sol (default: the rover profile's drive budget).
     #[arg(long, value_name = "B")]
     sol_budget_m: Option<f64>,
@@ -82,27 +80,8 @@ pub struct CampaignArgs {
     /// arguments>, so the same command resumes the same campaign).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Prompt version: a directory under --prompts-dir.
-    #[arg(long, default_value = "v1")]
-    prompt: String,
-    /// The models file.
-    #[arg(long, value_name = "FILE", default_value = "models.toml")]
-    models: PathBuf,
-    /// Where prompt versions live.
-    #[arg(long, value_name = "DIR", default_value = "prompts")]
-    prompts_dir: PathBuf,
-    /// Failed submissions the model may revise in each sol.
-    #[arg(long, default_value_t = 3)]
-    max_revisions: u32,
-    /// Most model turns in each sol.
-    #[arg(long, default_value_t = 30)]
-    max_turns: u32,
-    /// Most USD to spend in each sol.
-    #[arg(long, default_value_t = 5.0)]
-    max_cost_usd: f64,
-    /// Pixel side of the tiles the model sees.
-    #[arg(long, default_value_t = 1024)]
-    tile_px: u32,
+    #[command(flatten)]
+    limits: LoopArgs,
     /// Corridors a language model may submit before the campaign keeps the coarse planner's
     /// route (0: never ask the model for a corridor).
     #[arg(long, default_value_t = breadcrumb_agent::campaign::DEFAULT_STRATEGIC_ATTEMPTS)]
@@ -144,12 +123,8 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
         format!("rover {:?} (no such file, and no fixtures/rovers/{}.toml)", a.rover, a.rover)
     })?;
     let rover = rover_file.canonicalize().with_context(|| format!("{}", rover_file.display()))?;
-    let registry = ModelRegistry::load(&a.models)?;
-    let Some(entry) = registry.get(&a.model) else {
-        let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
-        bail!("{}: no model named `{}`; known: {}", a.models.display(), a.model, names.join(", "));
-    };
-    let prompt = PromptSet::load_named(&a.prompts_dir, &a.prompt)?;
+    let entry = &a.model.entry()?;
+    let prompt = a.model.prompt_set()?;
     let spec = CampaignSpec {
         site,
         rover,
@@ -158,7 +133,7 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
         goal_tolerance_m: a.goal_tolerance_m,
         sol_budget_m: a.sol_budget_m.unwrap_or(profile.limits.drive_budget_m),
         model: entry.name.clone(),
-        prompt: a.prompt.clone(),
+        prompt: a.model.prompt.clone(),
         coarse_cell_m: a.coarse_cell_m,
         corridor_m: a.corridor_m,
         advance: 0.75,
@@ -169,19 +144,19 @@ pub fn run(a: &CampaignArgs) -> anyhow::Result<ExitStatus> {
         entry: entry.clone(),
         prompt,
         config: SessionConfig {
-            max_revisions: a.max_revisions,
+            max_revisions: a.limits.max_revisions,
             budgets: Budgets {
-                max_turns: a.max_turns,
-                max_cost_usd: Some(a.max_cost_usd),
+                max_turns: a.limits.max_turns,
+                max_cost_usd: Some(a.limits.max_cost_usd),
                 deadline: Some(Duration::from_secs(900)),
                 ..Budgets::default()
             },
             ..SessionConfig::for_model(entry)
         },
-        tile_px: a.tile_px,
+        tile_px: a.limits.tile_px,
     };
     let strategic = if entry.provider.is_network() && a.strategic_attempts > 0 {
-        let mut s = StrategicSettings::load(&a.prompts_dir)?;
+        let mut s = StrategicSettings::load(&a.model.prompts_dir)?;
         s.max_attempts = a.strategic_attempts;
         s.max_turns = 2 * a.strategic_attempts;
         Some(s)

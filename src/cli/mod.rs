@@ -10,6 +10,7 @@ mod eval;
 mod eval_campaign;
 mod eval_compare;
 mod eval_report;
+mod model_args;
 mod models;
 mod plan;
 mod propose;

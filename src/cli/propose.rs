@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use breadcrumb_agent::models::{build_provider, ModelRegistry, OfflineContext};
-use breadcrumb_agent::prompt::PromptSet;
+use breadcrumb_agent::models::{build_provider, OfflineContext};
 use breadcrumb_agent::provider::ProviderKind;
 use breadcrumb_agent::session::{Budgets, RunReport, RunStatus, Session, SessionConfig};
 use breadcrumb_agent::transcript::RunWriter;
@@ -15,6 +14,7 @@ use breadcrumb_tools::api::Toolbox;
 use breadcrumb_tools::terrain::Sol;
 use clap::Args;
 
+use super::model_args::{LoopArgs, ModelArgs};
 use super::ExitStatus;
 
 /// Plan a drive for a sol with a model, through the agent loop and the safety checker.
@@ -37,18 +37,8 @@ pub struct ProposeArgs {
     /// The sol to plan (fixtures/sols/<id>.toml).
     #[arg(value_name = "SOL.toml")]
     sol: PathBuf,
-    /// Model name from the models file (`breadcrumb models` lists them).
-    #[arg(long, default_value = "reference")]
-    model: String,
-    /// Prompt version: a directory under --prompts-dir.
-    #[arg(long, default_value = "v1")]
-    prompt: String,
-    /// The models file.
-    #[arg(long, value_name = "FILE", default_value = "models.toml")]
-    models: PathBuf,
-    /// Where prompt versions live.
-    #[arg(long, value_name = "DIR", default_value = "prompts")]
-    prompts_dir: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Where runs are recorded.
     #[arg(long, value_name = "DIR", default_value = "runs")]
     runs_dir: PathBuf,
@@ -58,24 +48,14 @@ pub struct ProposeArgs {
     /// For a `replay` model: the transcript (or run directory) whose model turns are replayed.
     #[arg(long, value_name = "TRANSCRIPT")]
     cassette: Option<PathBuf>,
-    /// Failed submissions the model may revise.
-    #[arg(long, default_value_t = 3)]
-    max_revisions: u32,
-    /// Most model turns.
-    #[arg(long, default_value_t = 30)]
-    max_turns: u32,
+    #[command(flatten)]
+    limits: LoopArgs,
     /// Most input + output tokens.
     #[arg(long, default_value_t = 2_000_000)]
     max_tokens: u64,
-    /// Most USD to spend.
-    #[arg(long, default_value_t = 5.0)]
-    max_cost_usd: f64,
     /// Wall-clock limit, seconds.
     #[arg(long, default_value_t = 900.0)]
     deadline_s: f64,
-    /// Pixel side of the tiles the model sees.
-    #[arg(long, default_value_t = 1024)]
-    tile_px: u32,
     /// Print the run report as JSON instead of a summary.
     #[arg(long)]
     json: bool,
@@ -92,15 +72,11 @@ fn run_id(sol: &str, model: &str) -> String {
 
 pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
     let sol = Sol::load(&a.sol)?;
-    let registry = ModelRegistry::load(&a.models)?;
-    let Some(entry) = registry.get(&a.model) else {
-        let names: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
-        bail!("{}: no model named `{}`; known: {}", a.models.display(), a.model, names.join(", "));
-    };
+    let entry = &a.model.entry()?;
     let toolbox = Arc::new(
         Toolbox::open(&sol)
             .with_context(|| format!("opening the terrain of sol {}", sol.sol.id))?
-            .with_tile_px(a.tile_px),
+            .with_tile_px(a.limits.tile_px),
     );
     let offline = OfflineContext {
         toolbox: Some(Arc::clone(&toolbox)),
@@ -108,16 +84,16 @@ pub fn run(a: &ProposeArgs) -> anyhow::Result<ExitStatus> {
         ..OfflineContext::new(&sol)
     };
     let provider = build_provider(entry, &offline)?;
-    let prompt = PromptSet::load_named(&a.prompts_dir, &a.prompt)?;
+    let prompt = a.model.prompt_set()?;
     if !(a.deadline_s.is_finite() && a.deadline_s > 0.0) {
         bail!("--deadline-s must be a positive number of seconds");
     }
     let cfg = SessionConfig {
-        max_revisions: a.max_revisions,
+        max_revisions: a.limits.max_revisions,
         budgets: Budgets {
-            max_turns: a.max_turns,
+            max_turns: a.limits.max_turns,
             max_tokens: Some(a.max_tokens),
-            max_cost_usd: Some(a.max_cost_usd),
+            max_cost_usd: Some(a.limits.max_cost_usd),
             deadline: Some(Duration::from_secs_f64(a.deadline_s)),
         },
         ..SessionConfig::for_model(entry)
