@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use breadcrumb_evals::compare::campaign::{compare_campaigns, CampaignComparison};
 use breadcrumb_evals::compare::{
-    compare, load_sides, CompareOptions, Comparison, ContinuousDelta, Rule, Sides,
+    compare, load_sides, CompareOptions, Comparison, ContinuousDelta, Rule, SideInfo, Sides,
 };
 use breadcrumb_evals::store::Store;
 use clap::Args;
@@ -136,22 +136,36 @@ fn ci(d: &ContinuousDelta) -> String {
     )
 }
 
-/// The tables: sides and pairing, one line per metric, one per sol, then the rules' verdict.
-fn render(c: &Comparison) -> String {
-    let mut s = String::new();
-    for (name, side) in [("A", &c.a), ("B", &c.b)] {
+/// The two sides (what each is, its cells, how many of its runs (`label.1`) and how many went
+/// unpaired; `label.0` says what kind of run it is) and how they were paired.
+fn write_sides(
+    s: &mut String,
+    sides: [&SideInfo; 2],
+    label: (&str, &str),
+    pairs: u32,
+    pairing: &dyn std::fmt::Display,
+) {
+    for (name, side) in ["A", "B"].into_iter().zip(sides) {
         let cells: Vec<String> = side.cells.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             s,
-            "{name}: {} (cells {}): {} attempt(s), {} unpaired",
+            "{name}: {} ({}cells {}): {} {}, {} unpaired",
             side.spec,
+            label.0,
             cells.join(", "),
             side.attempts,
+            label.1,
             side.unpaired
         );
     }
-    let _ = writeln!(s, "{} pairs, paired {}", c.pairs, c.pairing);
+    let _ = writeln!(s, "{pairs} pairs, paired {pairing}");
     let _ = writeln!(s);
+}
+
+/// The tables: sides and pairing, one line per metric, one per sol, then the rules' verdict.
+fn render(c: &Comparison) -> String {
+    let mut s = String::new();
+    write_sides(&mut s, [&c.a, &c.b], ("", "attempt(s)"), c.pairs, &c.pairing);
     let _ = writeln!(
         s,
         "{:<27} {:>5} {:>10} {:>10} {:>10}  {:<24} {:>7}",
@@ -242,19 +256,7 @@ fn render(c: &Comparison) -> String {
 /// campaign.
 fn render_campaigns(c: &CampaignComparison) -> String {
     let mut s = String::new();
-    for (name, side) in [("A", &c.a), ("B", &c.b)] {
-        let cells: Vec<String> = side.cells.iter().map(ToString::to_string).collect();
-        let _ = writeln!(
-            s,
-            "{name}: {} (campaign run, cells {}): {} campaign(s), {} unpaired",
-            side.spec,
-            cells.join(", "),
-            side.attempts,
-            side.unpaired
-        );
-    }
-    let _ = writeln!(s, "{} pairs, paired {}", c.pairs, c.pairing);
-    let _ = writeln!(s);
+    write_sides(&mut s, [&c.a, &c.b], ("campaign run, ", "campaign(s)"), c.pairs, &c.pairing);
     let _ = writeln!(
         s,
         "{:<18} {:>3} {:>10} {:>10} {:>10}  {:<24} {:>7}  verdict",

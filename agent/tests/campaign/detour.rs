@@ -7,14 +7,12 @@
 
 use std::path::Path;
 
-use breadcrumb_agent::campaign::{Campaign, CampaignSpec, LoopSettings};
+use breadcrumb_agent::campaign::{Campaign, CampaignSpec};
 use breadcrumb_agent::models::ModelRegistry;
-use breadcrumb_agent::prompt::PromptSet;
-use breadcrumb_agent::session::SessionConfig;
 use breadcrumb_tools::terrain::raster_io::write_f32_geotiff;
 use breadcrumb_tools::terrain::{GeoTransform, Grid};
 
-use super::root;
+use super::{loop_settings, root};
 
 /// The rock-wall site (see the module docs) in `dir`.
 fn site(dir: &Path) {
@@ -62,12 +60,7 @@ async fn a_sol_walled_off_by_rocks_the_coarse_grid_cannot_see_is_passed_by_a_fin
         advance: 0.75,
         max_sols: 8,
     };
-    let settings = LoopSettings {
-        prompt: PromptSet::load_named(&root().join("prompts"), "v1").unwrap(),
-        config: SessionConfig::for_model(&entry),
-        entry,
-        tile_px: 512,
-    };
+    let settings = loop_settings(entry);
     let dir = tmp.path().join("c");
     let mut c = Campaign::open(&dir, spec).unwrap();
     // The coarse route goes straight through the wall.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use breadcrumb_agent::campaign::{Campaign, CampaignSpec, LoopSettings, StrategicSettings};
-use breadcrumb_agent::models::ModelRegistry;
+use breadcrumb_agent::models::{ModelEntry, ModelRegistry};
 use breadcrumb_agent::prompt::PromptSet;
 use breadcrumb_agent::provider::anthropic::{AnthropicConfig, AnthropicProvider};
 use breadcrumb_agent::provider::Provider;
@@ -115,14 +115,19 @@ fn setup(
         advance: 0.75,
         max_sols: 5,
     };
-    let settings = LoopSettings {
+    let settings = loop_settings(entry);
+    let strategic = StrategicSettings::load(&root().join("prompts")).unwrap();
+    (spec, settings, strategic)
+}
+
+/// The loop settings of `entry` with the v1 prompt and 512 px tiles.
+fn loop_settings(entry: ModelEntry) -> LoopSettings {
+    LoopSettings {
         prompt: PromptSet::load_named(&root().join("prompts"), "v1").unwrap(),
         config: SessionConfig::for_model(&entry),
         entry,
         tile_px: 512,
-    };
-    let strategic = StrategicSettings::load(&root().join("prompts")).unwrap();
-    (spec, settings, strategic)
+    }
 }
 
 /// Opens a campaign from (60, 60) to (60, 540) for an `openai` model at `server`, asks it for a
