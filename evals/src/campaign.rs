@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use breadcrumb_agent::campaign::{
-    Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolRecord, StrategicSettings,
+    Campaign, CampaignRecord, CampaignSpec, LoopSettings, SolRecord, StrategicSettings, Summary,
 };
 use breadcrumb_sites::synth::{synthesize, SynthOptions, SynthParams};
 use breadcrumb_tools::terrain::RoverProfile;
@@ -125,15 +125,16 @@ pub struct CampaignScore {
     pub sols: usize,
     /// Sols the reference policy ran on the same campaign.
     pub reference_sols: usize,
-    /// `sols / reference_sols`.
+    /// `sols / reference_sols` (`None` unless both reached the goal).
     pub sols_ratio: Option<f64>,
     /// Km driven.
     pub km: f64,
-    /// `km / reference km`.
+    /// `km / reference km` (`None` unless both reached the goal).
     pub length_ratio: Option<f64>,
     /// Hours of driving in the twin.
     pub drive_hours: f64,
-    /// `drive_hours / reference drive_hours`: the route's cost in sols' drive windows.
+    /// `drive_hours / reference drive_hours`: the route's cost in sols' drive windows (`None`
+    /// unless both reached the goal).
     pub cost_ratio: Option<f64>,
     /// Share of sols accepted on their first submission.
     pub first_submit_rate: f64,
@@ -280,7 +281,7 @@ pub async fn run_suite(
                 continue;
             }
             let m = &record.summary;
-            let ratio = |a: f64, b: f64| (b > 0.0 && reference.reached).then(|| a / b);
+            let [sols_ratio, length_ratio, cost_ratio] = ratios(m, &reference);
             let score = CampaignScore {
                 campaign: case.id.clone(),
                 model: model.clone(),
@@ -290,11 +291,11 @@ pub async fn run_suite(
                 reason: m.reason.clone(),
                 sols: m.sols_run,
                 reference_sols: reference.sols_run,
-                sols_ratio: ratio(m.sols_run as f64, reference.sols_run as f64),
+                sols_ratio,
                 km: m.km,
-                length_ratio: ratio(m.km, reference.km),
+                length_ratio,
                 drive_hours: m.drive_hours,
-                cost_ratio: ratio(m.drive_hours, reference.drive_hours),
+                cost_ratio,
                 first_submit_rate: m.first_submit_rate,
                 tokens: m.tokens,
                 cost_usd: m.cost_usd,
@@ -312,6 +313,42 @@ pub async fn run_suite(
 
 fn campaign_err(e: &breadcrumb_agent::campaign::CampaignError) -> EvalError {
     EvalError::Campaign(e.to_string())
+}
+
+/// Sols, km and drive hours of `m` against the reference's, each only when both campaigns
+/// reached the goal: one that stopped short drove a shorter way, and its ratio would read as a
+/// saving.
+fn ratios(m: &Summary, reference: &Summary) -> [Option<f64>; 3] {
+    let ratio = |a: f64, b: f64| (b > 0.0 && reference.reached && m.reached).then(|| a / b);
+    [
+        ratio(m.sols_run as f64, reference.sols_run as f64),
+        ratio(m.km, reference.km),
+        ratio(m.drive_hours, reference.drive_hours),
+    ]
+}
+
+#[cfg(test)]
+mod ratio_tests {
+    use super::*;
+
+    #[test]
+    fn ratios_only_between_campaigns_that_both_reached() {
+        let run = |reached, sols_run, km, drive_hours| Summary {
+            reached,
+            sols_run,
+            km,
+            drive_hours,
+            ..Summary::default()
+        };
+        let reference = run(true, 10, 2.0, 20.0);
+        assert_eq!(
+            ratios(&run(true, 12, 2.5, 30.0), &reference),
+            [Some(1.2), Some(1.25), Some(1.5)]
+        );
+        // Stopped short after less driving: no ratio, not a saving.
+        assert_eq!(ratios(&run(false, 6, 1.2, 12.0), &reference), [None; 3]);
+        assert_eq!(ratios(&run(true, 12, 2.5, 30.0), &run(false, 6, 1.2, 12.0)), [None; 3]);
+    }
 }
 
 /// Campaign scores, sols and runs made by hand, for the store's, compare's and report's tests.
