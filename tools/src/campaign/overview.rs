@@ -12,7 +12,7 @@ use crate::tiles::annotate::{grid_labels, grid_lines, scale_bar, Scale};
 use crate::tiles::draw::{Canvas, Colour};
 use crate::tiles::frame::Frame;
 use crate::tiles::request::Layer;
-use crate::tiles::text::{font, label, Anchor};
+use crate::tiles::text::{font, label, label_box, overlaps, Anchor};
 
 /// The two colours sols alternate in (orange, cyan: both stand out on grey rock).
 pub const SOL_COLOURS: [Colour; 2] = [[255, 140, 0], [0, 200, 255]];
@@ -131,22 +131,30 @@ fn draw(
     }
     let style = scale.label();
     let mut placed = Vec::new();
-    for (at, n, colour) in labels {
-        let st = crate::tiles::text::Style { fg: colour, ..style };
-        placed.push(label(
-            &mut canvas,
-            f,
-            &st,
-            Anchor::BottomCentre,
-            (at.0, at.1 - 5.0 * u),
-            &n.to_string(),
-        ));
-    }
+    // Start and goal first, then the sols from the last: where short sols crowd (near the
+    // goal, around a detour) a label takes the first free side of its end (above, below,
+    // right) and is left out when none is free, rather than printed over another.
     for (p, text, colour) in [(start, "start", [80, 255, 80]), (goal, "goal", [255, 60, 200])] {
         let c = to_px(&p);
         canvas.circle(c, 7.0 * u, 2.0 * u, colour, 1.0);
         let st = crate::tiles::text::Style { fg: colour, ..style };
         placed.push(label(&mut canvas, f, &st, Anchor::TopCentre, (c.0, c.1 + 9.0 * u), text));
+    }
+    for (at, n, colour) in labels.into_iter().rev() {
+        let st = crate::tiles::text::Style { fg: colour, ..style };
+        let text = n.to_string();
+        let sides = [
+            (Anchor::BottomCentre, (at.0, at.1 - 5.0 * u)),
+            (Anchor::TopCentre, (at.0, at.1 + 5.0 * u)),
+            (Anchor::Left, (at.0 + 6.0 * u, at.1)),
+        ];
+        let free = sides.into_iter().find(|&(anchor, p)| {
+            let b = label_box(f, &st, anchor, p, &text);
+            !placed.iter().any(|q| overlaps(*q, b, 1.0))
+        });
+        if let Some((anchor, p)) = free {
+            placed.push(label(&mut canvas, f, &st, anchor, p, &text));
+        }
     }
     grid_labels(&mut canvas, f, &frame, &scale, step, &mut placed);
     scale_bar(&mut canvas, f, &frame, &scale);
