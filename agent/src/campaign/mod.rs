@@ -242,16 +242,10 @@ impl Campaign {
             let mut earlier = Vec::new();
             let mut avoid = Vec::new();
             let mut sol_rec = None;
-            let mut detour_tried = false;
             for replan in 0..=MAX_REPLANS {
                 // First a detour at full resolution (the coarse grid cannot see a rock field
                 // that walls a stop off), then the coarse route around the refused stretch.
-                let detour = if replan > 0 && !detour_tried {
-                    detour_tried = true;
-                    self.fine_detour(here, &mut earlier)?
-                } else {
-                    None
-                };
+                let detour = if replan == 1 { self.fine_detour(here, &mut earlier)? } else { None };
                 if let Some(msg) = detour {
                     self.say(&format!("sol {number}: {msg}"));
                 } else if replan > 0 {
